@@ -1,0 +1,41 @@
+// Lint rules that protect the architecture (DESIGN §2):
+// - floating promises hide failures in activities and the CLI;
+// - workflows run in Temporal's deterministic sandbox, so they may import only core/ and
+//   @temporalio/workflow: Node built-ins, tfjs and minio are errors there;
+// - core/ is pure (it is imported by workflows), so the same ban applies to it.
+import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+const sandboxBan = {
+  paths: nodeBuiltins.map((name) => ({
+    name,
+    message: 'Workflows and core/ must stay deterministic: no Node built-ins (DESIGN §2).',
+  })),
+  patterns: [
+    { group: ['@tensorflow/*'], message: 'No tfjs in workflows or core/: tensors live in activities (DESIGN §2).' },
+    { group: ['minio', 'minio/*'], message: 'No MinIO in workflows or core/: pass object references, do I/O in activities.' },
+  ],
+};
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', 'test-artifacts/**', 'test/fixtures/**', 'bin/**', '**/*.mjs'] },
+  {
+    files: ['**/*.ts'],
+    extends: [tseslint.configs.base],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
+  {
+    files: ['workflows/**/*.ts', 'core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', sandboxBan],
+      '@typescript-eslint/no-restricted-imports': ['error', sandboxBan],
+    },
+  },
+);
