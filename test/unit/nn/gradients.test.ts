@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../../nn/backend';
+
+/** Deterministic pseudo-random values so both backends see the same inputs. */
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 32 - 0.5;
+  }
+  return out;
+}
+
+interface Case { n: number; h: number; w: number; c: number; co: number; k: number; s: number; pad: 'same' | 'valid'; m: number }
+
+/** Gradients of a small conv → depthwise → loss graph wrt input and both filters. */
+function grads(cs: Case, seed: number): Float32Array[] {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(values(cs.n * cs.h * cs.w * cs.c, seed), [cs.n, cs.h, cs.w, cs.c]);
+    const wc = tf.tensor4d(values(cs.k * cs.k * cs.c * cs.co, seed + 1), [cs.k, cs.k, cs.c, cs.co]);
+    const wd = tf.tensor4d(values(cs.k * cs.k * cs.co * cs.m, seed + 2), [cs.k, cs.k, cs.co, cs.m]);
+    const f = (xx: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Scalar => {
+      const y = tf.conv2d(xx as tf.Tensor4D, a as tf.Tensor4D, cs.s, cs.pad);
+      const z = tf.depthwiseConv2d(y, b as tf.Tensor4D, cs.s, cs.pad);
+      return tf.sum(tf.mul(z, z));
+    };
+    const g = tf.grads(f)([x, wc, wd]);
+    return g.map((t) => t.dataSync() as Float32Array);
+  });
+}
+
+function maxRelErr(a: Float32Array, b: Float32Array): number {
+  let scale = 0;
+  let err = 0;
+  for (let i = 0; i < a.length; i++) {
+    scale = Math.max(scale, Math.abs(b[i] ?? 0));
+    err = Math.max(err, Math.abs((a[i] ?? 0) - (b[i] ?? 0)));
+  }
+  return err / Math.max(scale, 1e-12);
+}
+
+const cases: Case[] = [
+  { n: 2, h: 7, w: 7, c: 3, co: 4, k: 3, s: 1, pad: 'same', m: 1 },
+  { n: 2, h: 8, w: 8, c: 3, co: 5, k: 3, s: 2, pad: 'same', m: 1 },
+  { n: 1, h: 9, w: 6, c: 2, co: 3, k: 5, s: 2, pad: 'same', m: 1 },
+  { n: 2, h: 11, w: 11, c: 4, co: 4, k: 7, s: 2, pad: 'same', m: 1 },
+  { n: 2, h: 10, w: 9, c: 2, co: 3, k: 3, s: 2, pad: 'valid', m: 2 },
+  { n: 3, h: 5, w: 5, c: 6, co: 8, k: 1, s: 1, pad: 'same', m: 1 },
+  { n: 1, h: 13, w: 12, c: 3, co: 2, k: 5, s: 1, pad: 'valid', m: 1 },
+];
+
+test('wasm conv/depthwise gradients (supplied kernels) match cpu within 1e-4 relative, incl. stride 2 and same padding', async () => {
+  let worst = 0;
+  for (const [i, cs] of cases.entries()) {
+    await initBackend('cpu', { log: () => {} });
+    const ref = grads(cs, 100 + i);
+    await initBackend('wasm', { log: () => {} });
+    const got = grads(cs, 100 + i);
+    for (let j = 0; j < ref.length; j++) {
+      const e = maxRelErr(got[j] as Float32Array, ref[j] as Float32Array);
+      worst = Math.max(worst, e);
+      assert.ok(e < 1e-4, `case ${i} ${JSON.stringify(cs)} grad ${j}: relative error ${e}`);
+    }
+  }
+  console.log(`max relative gradient error wasm vs cpu: ${worst.toExponential(2)}`);
+});
