@@ -32,7 +32,6 @@ export class BackendUnavailableError extends Error {
  */
 function tryNative(pkg: string): string | null {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     require(pkg);
     return tf.findBackendFactory('tensorflow') !== null ? null : `${pkg} loaded but registered no 'tensorflow' backend`;
   } catch (err) {

@@ -122,7 +122,7 @@ export function depthwiseInputGrad(xShape: number[], filter: tf.Tensor4D, dy: tf
     if (sh > 1 || sw > 1) {
       const d6 = tf.pad(tf.reshape(dy, [n, oh, 1, ow, 1, c * m]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
       const full = tf.reshape(d6, [n, oh * sh, ow * sw, c * m]);
-      d = tf.slice(full, [0, 0, 0, 0], [n, (oh - 1) * sh + 1, (ow - 1) * sw + 1, c * m]);
+      d = tf.slice(full, [0, 0, 0, 0], [n, (oh - 1) * sh + 1, (ow - 1) * sw + 1, c * m]) as tf.Tensor4D;
     }
     const p = info.padInfo;
     const inH = info.inHeight;
