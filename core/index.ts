@@ -1,0 +1,13 @@
+/**
+ * ScaleNet core: pure, deterministic algorithm code (no I/O, no tfjs, no Node built-ins), safe to import
+ * from Temporal workflows. See DESIGN §3 for the algorithm this implements.
+ */
+export * from './errors';
+export * from './rng';
+export * from './space';
+export * from './presets';
+export * from './arch';
+export * from './scaling';
+export * from './flops';
+export * from './feasibility';
+export * from './sampler';
