@@ -1,0 +1,98 @@
+/**
+ * The IDX format of MNIST and Fashion-MNIST: a 4-byte magic (0, 0, type, rank), `rank` big-endian
+ * uint32 dimensions, then the data. We accept type 0x08 (uint8) only — what every image/label file of
+ * these datasets uses — and gzip-compressed files (detected by their magic, not their name).
+ */
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { DatasetFormatError, DatasetNotFoundError } from './errors';
+import type { ImageSet } from './types';
+
+/** A parsed IDX tensor of unsigned bytes. */
+export interface IdxTensor {
+  readonly shape: number[];
+  readonly data: Uint8Array;
+}
+
+/** Reads a file, gunzipping it when it starts with the gzip magic 1f 8b. */
+export function readMaybeGzip(file: string): Uint8Array {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(file);
+  } catch (err) {
+    throw new DatasetNotFoundError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
+    try {
+      return new Uint8Array(gunzipSync(raw));
+    } catch (err) {
+      throw new DatasetFormatError(file, 0, 'a complete gzip stream', `a damaged one (${(err as Error).message})`);
+    }
+  }
+  return new Uint8Array(raw.buffer, raw.byteOffset, raw.length);
+}
+
+/** Parses IDX bytes; `file` is only used in error messages. */
+export function parseIdx(bytes: Uint8Array, file: string): IdxTensor {
+  if (bytes.length < 4) throw new DatasetFormatError(file, bytes.length, 'a 4-byte IDX magic number', `end of file after ${bytes.length} bytes`);
+  if (bytes[0] !== 0 || bytes[1] !== 0) {
+    throw new DatasetFormatError(file, 0, 'IDX magic starting with two zero bytes', `0x${hex(bytes[0])} 0x${hex(bytes[1])}`);
+  }
+  if (bytes[2] !== 0x08) throw new DatasetFormatError(file, 2, 'IDX data type 0x08 (unsigned byte)', `0x${hex(bytes[2])}`);
+  const rank = bytes[3] as number;
+  if (rank < 1) throw new DatasetFormatError(file, 3, 'IDX rank >= 1', String(rank));
+  const headerEnd = 4 + 4 * rank;
+  if (bytes.length < headerEnd) {
+    throw new DatasetFormatError(file, bytes.length, `${rank} big-endian uint32 dimensions (header of ${headerEnd} bytes)`, 'end of file');
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const shape: number[] = [];
+  for (let i = 0; i < rank; i++) shape.push(view.getUint32(4 + 4 * i, false));
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (bytes.length !== headerEnd + size) {
+    const what = bytes.length < headerEnd + size ? 'end of file (truncated)' : `${bytes.length - headerEnd - size} trailing bytes`;
+    throw new DatasetFormatError(file, Math.min(bytes.length, headerEnd + size), `${size} data bytes for shape [${shape.join(', ')}] (file size ${headerEnd + size})`, what);
+  }
+  return { shape, data: bytes.subarray(headerEnd) };
+}
+
+function hex(v: number | undefined): string {
+  return (v ?? 0).toString(16).padStart(2, '0');
+}
+
+/**
+ * Reads an images file (rank 3 [n, rows, cols] greyscale, or rank 4 [n, rows, cols, channels]) and a
+ * labels file (rank 1 [n]) into an {@link ImageSet}, checking that counts agree and labels < classes.
+ */
+export function readIdxImageSet(imagesFile: string, labelsFile: string, classes: number): ImageSet {
+  const img = parseIdx(readMaybeGzip(imagesFile), imagesFile);
+  const lab = parseIdx(readMaybeGzip(labelsFile), labelsFile);
+  if (img.shape.length !== 3 && img.shape.length !== 4) {
+    throw new DatasetFormatError(imagesFile, 3, 'an images file of rank 3 [n, rows, cols] or 4 [n, rows, cols, channels]', `rank ${img.shape.length}`);
+  }
+  if (lab.shape.length !== 1) throw new DatasetFormatError(labelsFile, 3, 'a labels file of rank 1 [n]', `rank ${lab.shape.length}`);
+  const [count, height, width] = img.shape as [number, number, number];
+  const channels = img.shape[3] ?? 1;
+  if (lab.shape[0] !== count) {
+    throw new DatasetFormatError(labelsFile, 4, `${count} labels (as many as images in ${imagesFile})`, String(lab.shape[0]));
+  }
+  const labels = new Int32Array(count);
+  const headerEnd = 8;
+  for (let i = 0; i < count; i++) {
+    const v = lab.data[i] as number;
+    if (v >= classes) throw new DatasetFormatError(labelsFile, headerEnd + i, `a label < ${classes}`, String(v));
+    labels[i] = v;
+  }
+  return { images: img.data, labels, count, height, width, channels };
+}
+
+/** Encodes a uint8 tensor as IDX bytes (used by tests and by tools that write datasets). */
+export function encodeIdx(shape: number[], data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + 4 * shape.length + data.length);
+  const view = new DataView(out.buffer);
+  out[2] = 0x08;
+  out[3] = shape.length;
+  shape.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  out.set(data, 4 + 4 * shape.length);
+  return out;
+}
