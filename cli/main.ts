@@ -1,0 +1,49 @@
+/**
+ * The `scalenet` command. Exit codes: 0 ok, 2 bad input, 1 anything else (DESIGN §5).
+ * Connection settings come from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, SCALENET_S3_ENDPOINT,
+ * SCALENET_S3_ACCESS_KEY, SCALENET_S3_SECRET_KEY, SCALENET_BUCKET), else from what `scalenet up` recorded.
+ */
+import { Command, CommanderError } from 'commander';
+import { ZodError } from 'zod';
+import { registerInfraCommands } from './commands/infra';
+import { EXIT, UsageError } from './errors';
+
+export function buildProgram(): Command {
+  const program = new Command('scalenet')
+    .description('ScaleNet neural architecture search as durable, resumable, auditable Temporal pipelines')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerInfraCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return EXIT.ok;
+      return EXIT.badInput; // commander already printed what was wrong
+    }
+    if (err instanceof UsageError || err instanceof ZodError) {
+      console.error(`error: ${err.message}`);
+      return EXIT.badInput;
+    }
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    return EXIT.other;
+  }
+}
+
+if (require.main === module || process.argv[1]?.endsWith('scalenet.js')) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,233 @@
+/**
+ * The artifact store on MinIO (or any S3 store): every object is written with its sha256 recorded (in the
+ * returned {@link ObjectRef} and as object metadata) and verified on every read.
+ *
+ * Keys are built here from validated segments, never taken raw from users: a segment may not contain `/`,
+ * start with a dot, or be empty, which rules out `..` and absolute paths.
+ */
+import { createHash } from 'node:crypto';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Client, CopyDestinationOptions, CopySourceOptions } from 'minio';
+import { KEY_SEGMENT, ObjectRefSchema, type ObjectRef } from '../core/refs';
+import { IntegrityError, InvalidKeyError, ObjectNotFoundError } from './errors';
+
+export interface ArtifactStoreArgs {
+  /** S3 endpoint URL, e.g. `http://127.0.0.1:9000`. */
+  endpoint: string;
+  accessKey: string;
+  secretKey: string;
+  /** Bucket that holds every object of this store. Created by {@link ArtifactStore.ensureBucket}. */
+  bucket: string;
+  /** Region for bucket creation. Default `us-east-1`. */
+  region?: string;
+}
+
+export interface ListedObject {
+  key: string;
+  bytes: number;
+  lastModified: Date;
+}
+
+const SHA_META = 'sha256'; // stored as x-amz-meta-sha256
+
+/** Joins validated segments into a key. Throws {@link InvalidKeyError} naming the bad segment. */
+export function objectKey(...segments: string[]): string {
+  if (segments.length === 0) throw new InvalidKeyError('an object key needs at least one segment');
+  segments.forEach((s, i) => {
+    if (!KEY_SEGMENT.test(s)) {
+      throw new InvalidKeyError(
+        `key segment ${i} (${JSON.stringify(s)}) is not allowed: use letters, digits and . _ = + - (not first), ` +
+          `at most 200 characters, no slashes and no leading dot`,
+      );
+    }
+  });
+  return segments.join('/');
+}
+
+/** Checks that a full key (e.g. one read back from a listing or a manifest) is made of valid segments. */
+export function assertValidKey(key: string): string {
+  return objectKey(...key.split('/'));
+}
+
+export function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function isNotFound(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === 'NoSuchKey' || code === 'NotFound' || code === 'NoSuchObject';
+}
+
+export class ArtifactStore {
+  readonly bucket: string;
+  readonly client: Client;
+  private readonly region: string;
+
+  constructor(args: ArtifactStoreArgs) {
+    const url = new URL(args.endpoint);
+    this.client = new Client({
+      endPoint: url.hostname,
+      port: url.port ? Number(url.port) : undefined,
+      useSSL: url.protocol === 'https:',
+      accessKey: args.accessKey,
+      secretKey: args.secretKey,
+      region: args.region ?? 'us-east-1',
+    });
+    this.bucket = args.bucket;
+    this.region = args.region ?? 'us-east-1';
+  }
+
+  /** Creates the bucket when missing. Safe to call concurrently from several workers. */
+  async ensureBucket(): Promise<void> {
+    if (await this.client.bucketExists(this.bucket)) return;
+    try {
+      await this.client.makeBucket(this.bucket, this.region);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code !== 'BucketAlreadyOwnedByYou' && code !== 'BucketAlreadyExists') throw err;
+    }
+  }
+
+  /** Writes a buffer and returns its reference. */
+  async putBuffer(key: string, data: Uint8Array, contentType = 'application/octet-stream'): Promise<ObjectRef> {
+    assertValidKey(key);
+    const sha256 = sha256Hex(data);
+    await this.client.putObject(this.bucket, key, Buffer.from(data.buffer, data.byteOffset, data.byteLength), data.byteLength, {
+      'Content-Type': contentType,
+      [SHA_META]: sha256,
+    });
+    return { bucket: this.bucket, key, sha256, bytes: data.byteLength };
+  }
+
+  /** Writes a JSON value (pretty-printed, so a person can read it in any S3 browser). */
+  async putJson(key: string, value: unknown): Promise<ObjectRef> {
+    return this.putBuffer(key, Buffer.from(JSON.stringify(value, null, 2) + '\n'), 'application/json');
+  }
+
+  /**
+   * Streams an object in, hashing on the way, then records the hash as metadata (S3 metadata is fixed
+   * at write time, so it is set by a server-side copy onto itself).
+   */
+  async putStream(key: string, source: Readable, contentType = 'application/octet-stream'): Promise<ObjectRef> {
+    assertValidKey(key);
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const hashing = new Transform({
+      transform(chunk: Buffer, _enc, cb: TransformCallback) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        cb(null, chunk);
+      },
+    });
+    source.on('error', (err) => hashing.destroy(err));
+    await this.client.putObject(this.bucket, key, source.pipe(hashing), undefined, { 'Content-Type': contentType });
+    const sha256 = hash.digest('hex');
+    const src = new CopySourceOptions({ Bucket: this.bucket, Object: key });
+    const dst = new CopyDestinationOptions({
+      Bucket: this.bucket,
+      Object: key,
+      MetadataDirective: 'REPLACE',
+      UserMetadata: { [SHA_META]: sha256 },
+      Headers: { 'Content-Type': contentType },
+    });
+    await this.client.copyObject(src, dst);
+    return { bucket: this.bucket, key, sha256, bytes };
+  }
+
+  /** Reads an object whole and verifies it against the reference. Throws {@link IntegrityError} on mismatch. */
+  async getVerified(ref: ObjectRef): Promise<Buffer> {
+    const r = this.checkRef(ref);
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.open(r.key)) chunks.push(chunk as Buffer);
+    const data = Buffer.concat(chunks);
+    const actual = { sha256: sha256Hex(data), bytes: data.byteLength };
+    if (actual.sha256 !== r.sha256 || actual.bytes !== r.bytes) throw new IntegrityError(r.bucket, r.key, r, actual);
+    return data;
+  }
+
+  /** Reads and parses a JSON object, verified against its reference. */
+  async getJson<T = unknown>(ref: ObjectRef): Promise<T> {
+    return JSON.parse((await this.getVerified(ref)).toString('utf8')) as T;
+  }
+
+  /**
+   * Opens an object as a stream that fails with {@link IntegrityError} at its end when the bytes do not
+   * match the reference. Consumers must not act on the data before the stream ends cleanly.
+   */
+  async getStream(ref: ObjectRef): Promise<Readable> {
+    const r = this.checkRef(ref);
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const verifying = new Transform({
+      transform(chunk: Buffer, _enc, cb: TransformCallback) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        cb(null, chunk);
+      },
+      flush(cb: TransformCallback) {
+        const actual = { sha256: hash.digest('hex'), bytes };
+        cb(actual.sha256 === r.sha256 && actual.bytes === r.bytes ? null : new IntegrityError(r.bucket, r.key, r, actual));
+      },
+    });
+    const src = await this.open(r.key);
+    src.on('error', (err) => verifying.destroy(err));
+    return src.pipe(verifying);
+  }
+
+  /** The reference of an existing object, from the hash recorded at write time (not re-verified). */
+  async refOf(key: string): Promise<ObjectRef> {
+    assertValidKey(key);
+    try {
+      const stat = await this.client.statObject(this.bucket, key);
+      const sha256 = stat.metaData?.[SHA_META] as string | undefined;
+      if (!sha256) throw new IntegrityError(this.bucket, key, { sha256: '(none recorded)', bytes: stat.size }, { sha256: '(not read)', bytes: stat.size });
+      return { bucket: this.bucket, key, sha256, bytes: stat.size };
+    } catch (err) {
+      if (isNotFound(err)) throw new ObjectNotFoundError(this.bucket, key);
+      throw err;
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    assertValidKey(key);
+    try {
+      await this.client.statObject(this.bucket, key);
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Lists objects under a prefix (recursively), sorted by key. */
+  async list(prefix: string): Promise<ListedObject[]> {
+    const out: ListedObject[] = [];
+    const stream = this.client.listObjectsV2(this.bucket, prefix, true);
+    for await (const item of stream as AsyncIterable<{ name?: string; size: number; lastModified: Date }>) {
+      if (item.name) out.push({ key: item.name, bytes: item.size, lastModified: item.lastModified });
+    }
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async remove(key: string): Promise<void> {
+    assertValidKey(key);
+    await this.client.removeObject(this.bucket, key);
+  }
+
+  private checkRef(ref: ObjectRef): ObjectRef {
+    const parsed = ObjectRefSchema.safeParse(ref);
+    if (!parsed.success) throw new InvalidKeyError(`invalid object reference: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (parsed.data.bucket !== this.bucket) throw new InvalidKeyError(`reference to bucket ${parsed.data.bucket}, but this store holds ${this.bucket}`);
+    assertValidKey(parsed.data.key);
+    return parsed.data;
+  }
+
+  private async open(key: string): Promise<Readable> {
+    try {
+      return await this.client.getObject(this.bucket, key);
+    } catch (err) {
+      if (isNotFound(err)) throw new ObjectNotFoundError(this.bucket, key);
+      throw err;
+    }
+  }
+}

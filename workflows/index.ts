@@ -1,0 +1,5 @@
+/**
+ * Every workflow the workers register. Workflows run in Temporal's deterministic sandbox: they import
+ * only core/ and @temporalio/* (enforced by lint), and activities only as types.
+ */
+export { artifactSlice } from './artifact-slice';
