@@ -105,6 +105,15 @@ async function installMinio(target: string, log: (msg: string) => void): Promise
 }
 
 /**
+ * Installs the datasets read from the system (Fashion-MNIST from Debian's dataset-fashion-mnist) through
+ * infra/setup-data.sh; quick when already present.
+ */
+export async function ensureDatasets(log: (msg: string) => void = (m) => console.error(m)): Promise<void> {
+  const { stdout } = await run('bash', [join(__dirname, 'setup-data.sh')], { maxBuffer: 16 << 20 });
+  for (const line of stdout.trim().split('\n')) if (line) log(line);
+}
+
+/**
  * Ensures both binaries are in the cache, installing what is missing. Idempotent and cheap when cached.
  * @returns absolute paths of the binaries.
  */

@@ -13,7 +13,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { destroyState, freePort, up } from '../infra/local';
-import { ensureTools } from '../infra/tools';
+import { ensureDatasets, ensureTools } from '../infra/tools';
 
 const root = join(__dirname, '..');
 
@@ -57,6 +57,7 @@ async function main(): Promise<number> {
     process.once(sig, () => void cleanup().finally(() => process.exit(130)));
   }
   try {
+    await ensureDatasets((m) => console.error(m));
     if (!unitOnly) {
       await ensureTools((m) => console.error(m));
       stateDir = await mkdtemp(join(tmpdir(), 'scalenet-test-'));

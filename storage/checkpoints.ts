@@ -1,0 +1,132 @@
+/**
+ * Checkpoints in the artifact store (DESIGN §4): the objects of a checkpoint are written first and its
+ * manifest — with the sha256 of every object — last, so a manifest exists only for a complete checkpoint.
+ * A committed manifest is never overwritten. Loading walks manifests from the newest step down and takes
+ * the first whose objects all verify; the ones it had to skip are reported, so the fallback is visible.
+ *
+ * Layout: runs/<runId>/<stage>/checkpoints/step-<10 digits>/{<object>…, manifest.json}
+ */
+import { z } from 'zod';
+import { ObjectRefSchema, type ObjectRef } from '../core/refs';
+import { objectKey, type ArtifactStore } from './store';
+
+export const CHECKPOINT_FORMAT = 'scalenet.checkpoint/v1';
+
+export const CheckpointManifestSchema = z.object({
+  format: z.literal(CHECKPOINT_FORMAT),
+  runId: z.string(),
+  stage: z.string(),
+  step: z.number().int().nonnegative(),
+  configHash: z.string(),
+  /** Temporal activity attempt that wrote it (audit). */
+  attempt: z.number().int().positive(),
+  createdAt: z.string(),
+  objects: z.record(z.string(), ObjectRefSchema),
+  /** Small JSON the stage wants back on resume (metrics so far, RNG state, …). */
+  meta: z.record(z.string(), z.unknown()).default({}),
+});
+export type CheckpointManifest = z.infer<typeof CheckpointManifestSchema>;
+
+export interface SkippedCheckpoint {
+  manifestKey: string;
+  reason: string;
+}
+
+export interface LoadedCheckpoint {
+  manifest: CheckpointManifest;
+  manifestRef: ObjectRef;
+  objects: Record<string, Buffer>;
+  /** Newer checkpoints that were corrupt or incomplete and were passed over. */
+  skipped: SkippedCheckpoint[];
+}
+
+const stepDir = (step: number) => `step-${String(step).padStart(10, '0')}`;
+
+export class CheckpointStore {
+  constructor(
+    private readonly store: ArtifactStore,
+    readonly runId: string,
+    readonly stage: string,
+  ) {
+    objectKey('runs', runId, stage); // validates both
+  }
+
+  get prefix(): string {
+    return `${objectKey('runs', this.runId, this.stage, 'checkpoints')}/`;
+  }
+
+  manifestKey(step: number): string {
+    return objectKey('runs', this.runId, this.stage, 'checkpoints', stepDir(step), 'manifest.json');
+  }
+
+  /**
+   * Commits a checkpoint: objects, then the manifest. If a manifest for this step already exists (a retried
+   * attempt reached the same step again), it is kept and its reference returned: committed manifests are
+   * immutable, and with deterministic training the content is the same.
+   */
+  async commit(args: { step: number; configHash: string; attempt: number; objects: Record<string, Uint8Array>; meta?: Record<string, unknown> }): Promise<{ manifestRef: ObjectRef; manifest: CheckpointManifest; reused: boolean }> {
+    const mKey = this.manifestKey(args.step);
+    if (await this.store.exists(mKey)) {
+      const manifestRef = await this.store.refOf(mKey);
+      return { manifestRef, manifest: CheckpointManifestSchema.parse(await this.store.getJson(manifestRef)), reused: true };
+    }
+    const objects: Record<string, ObjectRef> = {};
+    for (const [name, data] of Object.entries(args.objects)) {
+      objects[name] = await this.store.putBuffer(objectKey('runs', this.runId, this.stage, 'checkpoints', stepDir(args.step), name), data);
+    }
+    const manifest: CheckpointManifest = {
+      format: CHECKPOINT_FORMAT,
+      runId: this.runId,
+      stage: this.stage,
+      step: args.step,
+      configHash: args.configHash,
+      attempt: args.attempt,
+      createdAt: new Date().toISOString(),
+      objects,
+      meta: args.meta ?? {},
+    };
+    const manifestRef = await this.store.putJson(mKey, manifest);
+    return { manifestRef, manifest, reused: false };
+  }
+
+  /** Steps that have a manifest, newest first. */
+  async steps(): Promise<number[]> {
+    const listed = await this.store.list(this.prefix);
+    return listed
+      .filter((o) => o.key.endsWith('/manifest.json'))
+      .map((o) => Number(/step-(\d+)\/manifest\.json$/.exec(o.key)?.[1]))
+      .filter((n) => Number.isInteger(n))
+      .sort((a, b) => b - a);
+  }
+
+  /** Loads one checkpoint by its manifest reference, verifying the manifest and every object. */
+  async load(manifestRef: ObjectRef): Promise<Omit<LoadedCheckpoint, 'skipped'>> {
+    const manifest = CheckpointManifestSchema.parse(await this.store.getJson(manifestRef));
+    const objects: Record<string, Buffer> = {};
+    for (const [name, ref] of Object.entries(manifest.objects)) objects[name] = await this.store.getVerified(ref);
+    return { manifest, manifestRef, objects };
+  }
+
+  /**
+   * The newest checkpoint whose manifest and objects all verify, or undefined when there is none.
+   * @param maxStep ignore checkpoints after this step (e.g. beyond what a stage asked for).
+   */
+  async loadLatestValid(opts: { maxStep?: number; configHash?: string } = {}): Promise<LoadedCheckpoint | undefined> {
+    const skipped: SkippedCheckpoint[] = [];
+    for (const step of await this.steps()) {
+      if (opts.maxStep !== undefined && step > opts.maxStep) continue;
+      const key = this.manifestKey(step);
+      try {
+        const loaded = await this.load(await this.store.refOf(key));
+        if (opts.configHash && loaded.manifest.configHash !== opts.configHash) {
+          skipped.push({ manifestKey: key, reason: `written for config ${loaded.manifest.configHash}, this run has ${opts.configHash}` });
+          continue;
+        }
+        return { ...loaded, skipped };
+      } catch (err) {
+        skipped.push({ manifestKey: key, reason: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    return undefined;
+  }
+}
