@@ -35,8 +35,31 @@ export class InvalidInputError extends Error {
 
 /** Converts zod issues (paths relative to `prefix`) into {@link InputIssue}s. */
 export function issuesFromZod(error: z.ZodError, prefix: readonly PropertyKey[] = []): InputIssue[] {
-  return error.issues.map((issue) => ({
-    path: formatPath([...prefix, ...issue.path]),
-    message: issue.message,
-  }));
+  return convert(error.issues, prefix);
+}
+
+type RawIssue = z.core.$ZodIssue;
+
+/** Depth of the deepest path in a branch's issues: the union branch that got furthest is the one meant. */
+function reach(issues: readonly RawIssue[]): number {
+  return Math.max(...issues.map((i) => i.path.length + (i.code === 'unrecognized_keys' ? 0 : 1)));
+}
+
+function convert(issues: readonly RawIssue[], prefix: readonly PropertyKey[]): InputIssue[] {
+  return issues.flatMap((issue): InputIssue[] => {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      // Report the alternative that matched best instead of a bare "Invalid input".
+      const best = issue.errors.reduce((a, b) => (reach(b) > reach(a) ? b : a));
+      if (reach(best) > 1) return convert(best, path);
+    }
+    if (issue.code === 'unrecognized_keys') {
+      // One issue per key, located at the key itself, so the message points at the typo.
+      return issue.keys.map((key) => ({ path: formatPath([...path, key]), message: 'unknown field: remove it or check its spelling' }));
+    }
+    if (issue.code === 'invalid_type' && / received undefined$/.test(issue.message)) {
+      return [{ path: formatPath(path), message: `required field is missing (expected ${issue.expected})` }];
+    }
+    return [{ path: formatPath(path), message: issue.message }];
+  });
 }

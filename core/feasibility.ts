@@ -57,6 +57,19 @@ export function feasibleTriples(space: SearchSpace, stages: Base, level: number)
   return levelTriples(space, level).filter((m) => isScaledFeasible(space, stages, level, m, m0));
 }
 
+/**
+ * True when a base can take part in the search: it meets the FLOPs target and every level 1..L has at
+ * least one feasible triple for it (otherwise some family member could not exist at all).
+ */
+export function isSearchableBase(space: SearchSpace, stages: Base): boolean {
+  const m0 = baseMacs(space, stages);
+  if (!isBaseAdmissible(space, stages, m0)) return false;
+  for (let s = 1; s < space.levels.length; s++) {
+    if (!levelTriples(space, s).some((m) => isScaledFeasible(space, stages, s, m, m0))) return false;
+  }
+  return true;
+}
+
 /** A canonical key of a triple. */
 export function tripleKey(m: Multipliers): string {
   return `d${m.depth}|w${m.width}|r${m.resolution}`;

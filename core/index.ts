@@ -11,3 +11,7 @@ export * from './scaling';
 export * from './flops';
 export * from './feasibility';
 export * from './sampler';
+export * from './hash';
+export * from './config';
+export * from './evolution';
+export * from './search';

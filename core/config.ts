@@ -1,0 +1,284 @@
+/**
+ * The run config: one zod schema for parsing, types and the JSON Schema that editors use
+ * (`scalenet schema`). Every field except `name` has a default, so the smallest config is
+ * `{ name: "demo" }`. File formats are the CLI's business: it turns YAML or JSON into an object and
+ * calls {@link parseConfigObject}; core stays free of parsers and I/O.
+ */
+import { z } from 'zod';
+import { InvalidInputError, issuesFromZod, type InputIssue } from './errors';
+import { canonicalJson, sha256Hex } from './hash';
+import { getPreset, isPresetName, PRESET_NAMES } from './presets';
+import { FlopsConstraintSchema, LevelSchema, parseSearchSpace, SearchSpaceSchema, type SearchSpace } from './space';
+
+const path = z.string().min(1);
+const positiveInt = z.int().positive();
+
+/** Where the images come from. `kind` selects the reader in data/. */
+export const DatasetSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('fashion-mnist'),
+    /** Folder with the four IDX files; default: the Debian `dataset-fashion-mnist` location, chosen by data/. */
+    dir: path.optional(),
+  }).strict(),
+  z.object({
+    kind: z.literal('idx'),
+    train: z.object({ images: path, labels: path }).strict(),
+    test: z.object({ images: path, labels: path }).strict(),
+  }).strict(),
+  z.object({ kind: z.literal('cifar10'), dir: path }).strict(),
+  z.object({ kind: z.literal('cifar100'), dir: path }).strict(),
+  z.object({
+    kind: z.literal('synthetic'),
+    classes: z.int().min(2).default(10),
+    channels: positiveInt.default(1),
+    resolution: positiveInt.default(28),
+    trainSize: positiveInt.default(2048),
+    testSize: positiveInt.default(512),
+    /** Seed of the generator that draws the synthetic images (independent of the run seed). */
+    seed: z.int().default(0),
+  }).strict(),
+], { error: `dataset.kind must be one of: fashion-mnist, idx, cifar10, cifar100, synthetic` });
+
+/** Space overrides applied on top of a preset (each optional). */
+const SpaceOverridesSchema = z.object({
+  classes: z.int().min(2).optional(),
+  inputChannels: positiveInt.optional(),
+  flops: FlopsConstraintSchema.partial().strict().optional(),
+  levels: z.array(LevelSchema).min(1).optional(),
+}).strict();
+
+/**
+ * The search space: a preset name (`"tiny"`), a preset with overrides (`{preset, overrides}`), or a
+ * whole inline space (`{inline: {...}}`).
+ */
+export const SpaceRefSchema = z.union([
+  z.string().min(1),
+  z.object({ preset: z.string().min(1), overrides: SpaceOverridesSchema.optional() }).strict(),
+  z.object({ inline: SearchSpaceSchema }).strict(),
+]);
+
+const LevelWeightsSchema = z.union([z.enum(['gridSize', 'triples', 'uniform']), z.array(z.number().nonnegative()).min(1)]);
+
+/** Supernet training (DESIGN §3.5). */
+export const SupernetSchema = z.object({
+  epochs: positiveInt.default(10),
+  /** Steps per epoch; null = one pass over the training split (minus minival). */
+  stepsPerEpoch: positiveInt.nullable().default(null),
+  batchSize: positiveInt.default(64),
+  /** Peak learning rate after warm-up (SGD, Nesterov). */
+  lr: z.number().positive().default(0.05),
+  warmupEpochs: z.number().nonnegative().default(1),
+  momentum: z.number().min(0).max(1).default(0.9),
+  nesterov: z.boolean().default(true),
+  /** On conv/FC weights only; BN parameters and biases get none. */
+  weightDecay: z.number().nonnegative().default(4e-5),
+  labelSmoothing: z.number().min(0).max(1).default(0.1),
+  /** Crop/flip augmentation for small images. */
+  augment: z.boolean().default(true),
+  checkpoint: z.object({
+    everySteps: positiveInt.default(200),
+    everySeconds: z.number().positive().default(300),
+  }).strict().prefault({}),
+  /** `hierarchical` (ScaleNet) or `uniform` (ablation: multipliers from the union of all grids). */
+  sampling: z.enum(['hierarchical', 'uniform']).default('hierarchical'),
+  levelWeights: LevelWeightsSchema.default('gridSize'),
+  /** Channel slicing of shared tensors: `left` (default) or BCNet-style `bilateral`. */
+  slicing: z.enum(['left', 'bilateral']).default('left'),
+}).strict();
+
+/** Markov-chain evolutionary search (DESIGN §3.6–3.7). */
+export const SearchConfigSchema = z.object({
+  /** N: random admissible bases averaged when first scoring each level's triples. */
+  initBases: positiveInt.default(4),
+  /** R: rounds of (evolve base, re-choose strategies). */
+  rounds: positiveInt.default(2),
+  /** P: population size of the base GA. */
+  population: z.int().min(2).default(16),
+  /** G: generations per round. */
+  generations: positiveInt.default(6),
+  tournamentSize: z.int().min(1).default(3),
+  /**
+   * Best bases of earlier rounds seeded into each new round's initial population (elitism).
+   * 0 reproduces the reference code, which restarts every round from random bases.
+   */
+  elites: z.int().nonnegative().default(4),
+  /** Probability that a child gets a mutation (one kernel or one stage depth changes). */
+  mutationProb: z.number().min(0).max(1).default(0.5),
+  /** Probability that a child is bred by crossover (stage-wise exchange of kernel lists) rather than copied. */
+  crossoverProb: z.number().min(0).max(1).default(0.7),
+  /** Fitness weights of levels 1..L (the base fitness is their weighted mean); 'uniform' = equal. */
+  fitnessWeights: z.union([z.literal('uniform'), z.array(z.number().nonnegative()).min(1)]).default('uniform'),
+  evalBatchSize: positiveInt.default(256),
+  /** Images held out of the training split to rank candidates (never the test set). */
+  minivalSize: positiveInt.default(1000),
+  /** Training batches used to recalibrate BN statistics before each evaluation (0 = batch statistics). */
+  bnRecalibrationBatches: z.int().nonnegative().default(4),
+  /** Overrides the space's scaled-FLOPs tolerance (MACs, multiplied by 2^s); default: the space's. */
+  scaleTolerance: z.number().nonnegative().optional(),
+}).strict();
+
+/** Extrapolation beyond the searched levels (DESIGN §3.8). */
+export const ExtrapolationSchema = z.object({
+  /** K: number of levels to add above the highest searched level. */
+  extraLevels: z.int().nonnegative().default(2),
+  /** Resolutions are rounded to a multiple of this many pixels. */
+  resolutionMultiple: positiveInt.default(8),
+}).strict();
+
+/** Retraining of the family from scratch (DESIGN §3.9). */
+export const RetrainingSchema = z.object({
+  epochs: positiveInt.default(20),
+  batchSize: positiveInt.default(64),
+  lr: z.number().positive().default(0.05),
+  warmupEpochs: z.number().nonnegative().default(1),
+  /** Also retrain the EfficientNet compound-scaling family of the same S0 to the same FLOPs. */
+  baselines: z.boolean().default(true),
+  /** Which family members to retrain (level indices, including extrapolated ones); null = all. */
+  levels: z.array(z.int().nonnegative()).nullable().default(null),
+}).strict();
+
+/** Where the work runs. */
+export const ResourcesSchema = z.object({
+  taskQueues: z.object({
+    /** Tensor work: supernet training, evaluation, retraining. */
+    compute: z.string().min(1).default('scalenet-compute'),
+    /** Light activities: data preparation, reports, manifests. */
+    light: z.string().min(1).default('scalenet-light'),
+  }).strict().prefault({}),
+  /** Candidates evaluated concurrently during the search. */
+  evaluationConcurrency: positiveInt.default(1),
+}).strict();
+
+/** The whole run config. */
+export const RunConfigSchema = z.object({
+  /** Run name: letters, digits, '.', '_' and '-' (it becomes part of workflow IDs and object keys). */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
+    message: 'name must be 1-64 characters of letters, digits, ".", "_" or "-", starting with a letter or digit',
+  }),
+  seed: z.int().nonnegative().default(0),
+  dataset: DatasetSchema.default({ kind: 'fashion-mnist' }),
+  space: SpaceRefSchema.default('tiny'),
+  supernet: SupernetSchema.prefault({}),
+  search: SearchConfigSchema.prefault({}),
+  extrapolation: ExtrapolationSchema.prefault({}),
+  retraining: RetrainingSchema.prefault({}),
+  resources: ResourcesSchema.prefault({}),
+}).strict();
+
+export type RunConfig = z.output<typeof RunConfigSchema>;
+export type RunConfigInput = z.input<typeof RunConfigSchema>;
+export type DatasetConfig = z.output<typeof DatasetSchema>;
+export type SearchConfig = z.output<typeof SearchConfigSchema>;
+
+/** Classes and input channels a dataset fixes, where it does. */
+function datasetShape(d: DatasetConfig): { classes?: number; channels?: number } {
+  switch (d.kind) {
+    case 'fashion-mnist': return { classes: 10, channels: 1 };
+    case 'cifar10': return { classes: 10, channels: 3 };
+    case 'cifar100': return { classes: 100, channels: 3 };
+    case 'synthetic': return { classes: d.classes, channels: d.channels };
+    case 'idx': return { channels: 1 };
+  }
+}
+
+/** Builds the space of a config and the issues found on the way (paths relative to the config). */
+function buildSpace(config: RunConfig): { space?: SearchSpace; issues: InputIssue[] } {
+  const ref = config.space;
+  const issues: InputIssue[] = [];
+  const presetName = typeof ref === 'string' ? ref : 'preset' in ref ? ref.preset : null;
+  let raw: unknown;
+  let explicit: { classes?: number; inputChannels?: number } = {};
+  if (presetName !== null) {
+    if (!isPresetName(presetName)) {
+      const at = typeof ref === 'string' ? 'space' : 'space.preset';
+      return { issues: [{ path: at, message: `unknown preset "${presetName}" (available: ${PRESET_NAMES.join(', ')}); or give an inline space as {inline: {...}}` }] };
+    }
+    const base = getPreset(presetName);
+    const o = typeof ref === 'string' ? undefined : (ref as { overrides?: z.output<typeof SpaceOverridesSchema> }).overrides;
+    explicit = { classes: o?.classes, inputChannels: o?.inputChannels };
+    raw = { ...base, ...(o?.classes !== undefined ? { classes: o.classes } : {}),
+      ...(o?.inputChannels !== undefined ? { inputChannels: o.inputChannels } : {}),
+      flops: { ...base.flops, ...(o?.flops ?? {}) }, levels: o?.levels ?? base.levels };
+  } else {
+    raw = (ref as { inline: SearchSpace }).inline;
+    explicit = { classes: (raw as SearchSpace).classes, inputChannels: (raw as SearchSpace).inputChannels };
+  }
+  // The dataset fixes classes and channels; adopt them unless the user set them, and then they must agree.
+  const shape = datasetShape(config.dataset);
+  const prefix = presetName !== null ? 'space.overrides' : 'space.inline';
+  const patched = { ...(raw as SearchSpace) };
+  if (shape.classes !== undefined) {
+    if (explicit.classes !== undefined && explicit.classes !== shape.classes) {
+      issues.push({ path: `${prefix}.classes`, message: `dataset "${config.dataset.kind}" has ${shape.classes} classes but the space says ${explicit.classes}; make them equal` });
+    }
+    patched.classes = shape.classes;
+  }
+  if (shape.channels !== undefined) {
+    if (explicit.inputChannels !== undefined && explicit.inputChannels !== shape.channels) {
+      issues.push({ path: `${prefix}.inputChannels`, message: `dataset "${config.dataset.kind}" has ${shape.channels} channel(s) but the space says ${explicit.inputChannels}; make them equal` });
+    }
+    patched.inputChannels = shape.channels;
+  }
+  if (config.search.scaleTolerance !== undefined) {
+    patched.flops = { ...patched.flops, scaleTolerance: config.search.scaleTolerance };
+  }
+  try {
+    const space = parseSearchSpace(patched);
+    if (issues.length === 0) checkLevelWeights(config, space, issues);
+    return { space, issues };
+  } catch (err) {
+    if (err instanceof InvalidInputError) {
+      const at = presetName !== null ? 'space' : 'space.inline';
+      return { issues: [...issues, ...err.issues.map((i) => ({ path: i.path ? `${at}.${i.path}` : at, message: i.message }))] };
+    }
+    throw err;
+  }
+}
+
+function checkLevelWeights(config: RunConfig, space: SearchSpace, issues: InputIssue[]): void {
+  const lw = config.supernet.levelWeights;
+  if (Array.isArray(lw) && lw.length !== space.levels.length) {
+    issues.push({ path: 'supernet.levelWeights', message: `expected ${space.levels.length} weights (one per level 0..${space.levels.length - 1}), got ${lw.length}` });
+  }
+  const fw = config.search.fitnessWeights;
+  if (Array.isArray(fw) && fw.length !== space.levels.length - 1) {
+    issues.push({ path: 'search.fitnessWeights', message: `expected ${space.levels.length - 1} weights (one per level 1..${space.levels.length - 1}), got ${fw.length}` });
+  }
+  if (config.search.tournamentSize > config.search.population) {
+    issues.push({ path: 'search.tournamentSize', message: `must not exceed search.population (${config.search.population})` });
+  }
+}
+
+/**
+ * Validates a config object (already parsed from YAML or JSON), applies defaults, and checks it
+ * against its space (preset exists, level-weight lists have one entry per level, dataset and space
+ * agree on classes and channels). Throws {@link InvalidInputError} listing every problem with its path.
+ */
+export function parseConfigObject(value: unknown): RunConfig {
+  const res = RunConfigSchema.safeParse(value);
+  if (!res.success) throw new InvalidInputError('config', issuesFromZod(res.error));
+  const { issues } = buildSpace(res.data);
+  if (issues.length > 0) throw new InvalidInputError('config', issues);
+  return res.data;
+}
+
+/**
+ * The search space of a (parsed) config: the preset or inline space with overrides applied, classes and
+ * input channels taken from the dataset, and `search.scaleTolerance` applied.
+ */
+export function resolveSpace(config: RunConfig): SearchSpace {
+  const { space, issues } = buildSpace(config);
+  if (!space || issues.length > 0) throw new InvalidInputError('config', issues);
+  return space;
+}
+
+/** SHA-256 (hex) of the config's canonical JSON with defaults applied: equal meaning, equal hash. */
+export function configHash(config: RunConfig): string {
+  return sha256Hex(canonicalJson(config));
+}
+
+/** JSON Schema (draft 2020-12) of the config file as users write it (defaults are optional). */
+export function configJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(RunConfigSchema, { io: 'input' }) as Record<string, unknown>;
+  return { ...schema, title: 'ScaleNet run config', description: 'Config of one `scalenet run` (see DESIGN.md §3).' };
+}
