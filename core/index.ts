@@ -15,3 +15,6 @@ export * from './hash';
 export * from './config';
 export * from './evolution';
 export * from './search';
+export * from './trend';
+export * from './extrapolate';
+export * from './compound';
