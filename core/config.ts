@@ -139,11 +139,12 @@ export const RetrainingSchema = z.object({
 
 /** Where the work runs. */
 export const ResourcesSchema = z.object({
+  /** Default: everything on `scalenet-cpu` (works anywhere); point `compute` at `scalenet-gpu` on GPU workers. */
   taskQueues: z.object({
     /** Tensor work: supernet training, evaluation, retraining. */
-    compute: z.string().min(1).default('scalenet-compute'),
+    compute: z.string().min(1).default('scalenet-cpu'),
     /** Light activities: data preparation, reports, manifests. */
-    light: z.string().min(1).default('scalenet-light'),
+    light: z.string().min(1).default('scalenet-cpu'),
   }).strict().prefault({}),
   /** Candidates evaluated concurrently during the search. */
   evaluationConcurrency: positiveInt.default(1),

@@ -25,7 +25,7 @@ void test('a name is all a config needs: every other field has a default', () =>
   assert.equal(c.search.elites, 4);
   assert.equal(c.extrapolation.extraLevels, 2);
   assert.equal(c.retraining.baselines, true);
-  assert.equal(c.resources.taskQueues.compute, 'scalenet-compute');
+  assert.deepEqual(c.resources.taskQueues, { compute: 'scalenet-cpu', light: 'scalenet-cpu' });
 });
 
 void test('the dataset fixes classes and channels of the space; overrides and inline spaces work', () => {
