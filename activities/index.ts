@@ -1,6 +1,11 @@
 /** All activities, built from their dependencies (so tests can build them against any store). */
 import type { ArtifactStore } from '../storage/store';
 import { createSliceActivities } from './artifact-slice';
+import { createDataActivities } from './data';
+import { createEvaluationActivities } from './evaluate';
+import { createRecordActivities } from './records';
+import { createRetrainActivities } from './retrain';
+import { createSupernetActivities } from './supernet';
 
 export interface ActivityDeps {
   store: ArtifactStore;
@@ -9,6 +14,11 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createSliceActivities(deps.store),
+    ...createDataActivities(deps.store),
+    ...createSupernetActivities(deps.store),
+    ...createEvaluationActivities(deps.store),
+    ...createRetrainActivities(deps.store),
+    ...createRecordActivities(deps.store),
   };
 }
 

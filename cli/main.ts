@@ -5,7 +5,11 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ZodError } from 'zod';
+import { registerCoreCommands } from './commands/core';
+import { registerDemoCommand } from './commands/demo';
 import { registerInfraCommands } from './commands/infra';
+import { registerRunCommands } from './commands/run';
+import { InvalidInputError } from '../core/errors';
 import { EXIT, UsageError } from './errors';
 
 export function buildProgram(): Command {
@@ -14,6 +18,9 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerInfraCommands(program);
+  registerRunCommands(program);
+  registerDemoCommand(program);
+  registerCoreCommands(program);
   return program;
 }
 
@@ -27,7 +34,7 @@ export async function main(argv: string[]): Promise<number> {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return EXIT.ok;
       return EXIT.badInput; // commander already printed what was wrong
     }
-    if (err instanceof UsageError || err instanceof ZodError) {
+    if (err instanceof UsageError || err instanceof ZodError || err instanceof InvalidInputError) {
       console.error(`error: ${err.message}`);
       return EXIT.badInput;
     }

@@ -128,6 +128,15 @@ export const ExtrapolationSchema = z.object({
 /** Retraining of the family from scratch (DESIGN §3.9). */
 export const RetrainingSchema = z.object({
   epochs: positiveInt.default(20),
+  /** Steps per epoch; null = one pass over the training split. */
+  stepsPerEpoch: positiveInt.nullable().default(null),
+  /** Test images used to report accuracy (the first N of the test set); null = all. */
+  testImages: positiveInt.nullable().default(null),
+  /** Checkpoint cadence while retraining (whichever comes first). */
+  checkpoint: z.object({
+    everySteps: positiveInt.default(200),
+    everySeconds: z.number().positive().default(300),
+  }).strict().prefault({}),
   batchSize: positiveInt.default(64),
   lr: z.number().positive().default(0.05),
   warmupEpochs: z.number().nonnegative().default(1),

@@ -12,7 +12,7 @@ import { ArtifactStore } from '../storage/store';
 export const TASK_QUEUES = { cpu: 'scalenet-cpu', gpu: 'scalenet-gpu' } as const;
 
 export interface WorkerArgs {
-  /** Task queue to poll. Default `scalenet-cpu`. */
+  /** Task queue to poll. Default `scalenet-cpu` (where runs put everything unless configured otherwise). */
   taskQueue?: string;
   /** Concurrent activities. Default 1: one slot per device. */
   maxConcurrentActivities?: number;
@@ -37,18 +37,26 @@ export async function createWorker(args: WorkerArgs = {}): Promise<{ worker: Wor
     workflowsPath: require.resolve('../workflows'),
     activities: createActivities({ store }),
     maxConcurrentActivityTaskExecutions: args.maxConcurrentActivities ?? 1,
+    // On SIGTERM running activities are cancelled at once; they commit a checkpoint and stop. Past this,
+    // give up waiting (a stuck native call must not keep a node from draining forever).
+    shutdownForceTime: '2 minutes',
     ...(args.identity ? { identity: args.identity } : {}),
   });
   return { worker, connection };
 }
 
-/** Runs a worker until it is shut down by a signal. */
-export async function runWorker(args: WorkerArgs = {}): Promise<void> {
-  const { worker, connection } = await createWorker(args);
-  console.error(`worker ${worker.options.identity} polling ${worker.options.taskQueue}`);
+/**
+ * Runs workers for one or more task queues in this process until SIGINT/SIGTERM. On a signal, Temporal
+ * stops polling and cancels running activities, which commit a checkpoint before they stop.
+ */
+export async function runWorker(args: WorkerArgs & { taskQueues?: string[] } = {}): Promise<void> {
+  const queues = args.taskQueues?.length ? args.taskQueues : [args.taskQueue ?? TASK_QUEUES.cpu];
+  const settings = args.settings ?? (await resolveSettings());
+  const started = await Promise.all(queues.map((taskQueue) => createWorker({ ...args, settings, taskQueue })));
+  for (const { worker } of started) console.error(`worker ${worker.options.identity} polling ${worker.options.taskQueue}`);
   try {
-    await worker.run();
+    await Promise.all(started.map(({ worker }) => worker.run()));
   } finally {
-    await connection.close();
+    await Promise.all(started.map(({ connection }) => connection.close()));
   }
 }

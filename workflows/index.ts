@@ -3,3 +3,7 @@
  * only core/ and @temporalio/* (enforced by lint), and activities only as types.
  */
 export { artifactSlice } from './artifact-slice';
+export { scaleNetRun } from './run';
+export { trainSupernet } from './supernet';
+export { searchScaling } from './search';
+export { retrainFamilyMember } from './retrain';

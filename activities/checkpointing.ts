@@ -1,0 +1,84 @@
+/**
+ * The checkpoint loop shared by supernet training and retraining: train step by step, commit a
+ * checkpoint every N steps or T seconds (whichever first), heartbeat the step and the latest manifest
+ * key, and on cancellation or worker shutdown commit what was done before giving up.
+ */
+import { CancelledFailure, Context } from '@temporalio/activity';
+import type { ObjectRef } from '../core/refs';
+import type { Trainer, TrainerState } from '../nn/trainer';
+import type { CheckpointStore, LoadedCheckpoint } from '../storage/checkpoints';
+
+/** What a heartbeat carries: the resume point a retry can use first. */
+export interface TrainingHeartbeat {
+  step: number;
+  manifestKey: string | null;
+}
+
+export function encodeTrainer(state: TrainerState): Record<string, Uint8Array> {
+  return { 'header.json': Buffer.from(JSON.stringify(state.header)), 'tensors.bin': state.bytes };
+}
+
+export function decodeTrainer(objects: Record<string, Buffer>): TrainerState {
+  const header = objects['header.json'];
+  const bytes = objects['tensors.bin'];
+  if (!header || !bytes) throw new Error('checkpoint lacks header.json or tensors.bin');
+  return { header: JSON.parse(header.toString('utf8')) as TrainerState['header'], bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+}
+
+/**
+ * The newest valid checkpoint at or before `maxStep`, preferring the one named by the last heartbeat of a
+ * previous attempt (it is usually the newest; the listing is the fallback).
+ */
+export async function resumePoint(ck: CheckpointStore, maxStep: number, configHash: string): Promise<LoadedCheckpoint | undefined> {
+  const hb = Context.current().info.heartbeatDetails as TrainingHeartbeat | undefined;
+  const latest = await ck.loadLatestValid({ maxStep, configHash });
+  if (hb?.manifestKey && latest && latest.manifestRef.key !== hb.manifestKey) {
+    Context.current().log.warn('heartbeat named a checkpoint that is not the newest valid one', { heartbeat: hb.manifestKey, using: latest.manifestRef.key });
+  }
+  return latest;
+}
+
+export interface CheckpointLoopArgs<M> {
+  trainer: Trainer;
+  ck: CheckpointStore;
+  configHash: string;
+  /** Train until the trainer's step reaches this. */
+  endStep: number;
+  everySteps: number;
+  everySeconds: number;
+  /** Meta stored with each checkpoint (read back on resume); `final` for the checkpoint at `endStep`. */
+  meta: (final: boolean) => M | Promise<M>;
+  onStep?: (loss: number, step: number, level: number | null) => void;
+}
+
+/** Trains to `endStep` with periodic checkpoints; returns the manifest of the final checkpoint. */
+export async function trainWithCheckpoints<M extends Record<string, unknown>>(a: CheckpointLoopArgs<M>): Promise<{ manifest: ObjectRef }> {
+  const ctx = Context.current();
+  let lastKey: string | null = null;
+  let lastCommitStep = a.trainer.step;
+  let lastCommitTime = Date.now();
+  const commit = async () => {
+    const state = await a.trainer.serialize();
+    const meta = await a.meta(a.trainer.step >= a.endStep);
+    const r = await a.ck.commit({ step: a.trainer.step, configHash: a.configHash, attempt: ctx.info.attempt, objects: encodeTrainer(state), meta });
+    lastKey = r.manifestRef.key;
+    lastCommitStep = a.trainer.step;
+    lastCommitTime = Date.now();
+    ctx.heartbeat({ step: a.trainer.step, manifestKey: lastKey } satisfies TrainingHeartbeat);
+    return r.manifestRef;
+  };
+  while (a.trainer.step < a.endStep) {
+    if (ctx.cancellationSignal.aborted) {
+      // Worker shutdown or run cancellation: keep the work done so far, then stop.
+      if (a.trainer.step > lastCommitStep) await commit();
+      throw new CancelledFailure(`stopped at step ${a.trainer.step}: ${String(ctx.cancellationSignal.reason ?? 'cancelled')}`);
+    }
+    await a.trainer.train(1, (p) => {
+      a.onStep?.(p.loss, p.step, p.level);
+    });
+    ctx.heartbeat({ step: a.trainer.step, manifestKey: lastKey } satisfies TrainingHeartbeat);
+    const due = a.trainer.step - lastCommitStep >= a.everySteps || (Date.now() - lastCommitTime) / 1000 >= a.everySeconds;
+    if (due && a.trainer.step < a.endStep) await commit();
+  }
+  return { manifest: await commit() };
+}

@@ -1,0 +1,147 @@
+/**
+ * Light activities that keep a run's records in the store: the search state after every batch (what a
+ * resumed search continues from), stage records, and at the end the results table and the run manifest
+ * that lists every artifact with its sha256 and the stage that produced it (DESIGN §4).
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Family } from '../core/family';
+import type { DataRef, RetrainResult, RunContext, StageName } from '../core/pipeline';
+import type { ObjectRef } from '../core/refs';
+import type { SearchResult, SearchState } from '../core/search';
+import { objectKey, type ArtifactStore } from '../storage/store';
+import type { SearchSummary } from '../workflows/search';
+import type { TrainSupernetResult } from '../workflows/supernet';
+
+export const RESULTS_FORMAT = 'scalenet.results/v1';
+export const RUN_MANIFEST_FORMAT = 'scalenet.run-manifest/v1';
+
+/** One row of the family table (`scalenet results`). */
+export interface ResultRow {
+  model: string;
+  kind: 'searched' | 'extrapolated' | 'baseline';
+  level: number;
+  depth: number;
+  width: number;
+  resolution: number;
+  macs: number;
+  params: number;
+  /** Minival accuracy read off the shared weights (searched members). */
+  supernetAccuracy: number | null;
+  /** Test accuracy after retraining from scratch. */
+  retrainedAccuracy: number | null;
+  /** Test accuracy of the compound-scaling baseline at the same level (searched/extrapolated rows). */
+  baselineAccuracy: number | null;
+  latencyMs: number | null;
+  model_json: ObjectRef | null;
+}
+
+export interface RunResults {
+  format: typeof RESULTS_FORMAT;
+  runId: string;
+  configHash: string;
+  config: RunContext['config'];
+  base: number[][];
+  family: ResultRow[];
+  extrapolation: Family['extrapolation'];
+  supernet: { epochs: { epoch: number; meanLoss: number; resumedFromStep: number | null; fallbacks: number }[]; lossLogs: ObjectRef[] };
+  search: { evaluations: number; fitness: number; record: ObjectRef };
+  computeSeconds: Record<string, number>;
+  stageTimes: Partial<Record<StageName, { start: number; end?: number }>>;
+  backend: string | null;
+}
+
+export interface WriteResultsInput extends RunContext {
+  data: DataRef;
+  supernet: TrainSupernetResult;
+  search: SearchSummary;
+  family: Family;
+  retrained: RetrainResult[];
+  computeSeconds: Record<string, number>;
+  stageTimes: RunResults['stageTimes'];
+}
+
+const stateKey = (runId: string, n: number) => objectKey('runs', runId, 'search', 'state', `batch-${String(n).padStart(6, '0')}.json`);
+
+export function buildResults(i: WriteResultsInput): RunResults {
+  const retrained = new Map(i.retrained.map((r) => [r.name, r]));
+  const family: ResultRow[] = i.family.models.map((m) => {
+    const r = retrained.get(m.name);
+    const baseline = m.kind === 'baseline' ? null : retrained.get(`B${m.level}`);
+    return {
+      model: m.name, kind: m.kind, level: m.level,
+      depth: m.arch.depth, width: m.arch.width, resolution: m.arch.resolution,
+      macs: m.macs, params: m.params,
+      supernetAccuracy: m.supernetAccuracy,
+      retrainedAccuracy: r?.testAccuracy ?? null,
+      baselineAccuracy: baseline?.testAccuracy ?? null,
+      latencyMs: r?.latencyMs ?? null,
+      model_json: r?.modelJson ?? null,
+    };
+  });
+  return {
+    format: RESULTS_FORMAT,
+    runId: i.runId,
+    configHash: i.configHash,
+    config: i.config,
+    base: i.search.result.base,
+    family,
+    extrapolation: i.family.extrapolation,
+    supernet: {
+      epochs: i.supernet.epochs.map((e) => ({ epoch: e.epoch, meanLoss: e.meanLoss, resumedFromStep: e.resumedFromStep, fallbacks: e.fallbacks.length })),
+      lossLogs: i.supernet.epochs.map((e) => e.lossLog),
+    },
+    search: { evaluations: i.search.result.evaluations, fitness: i.search.result.fitness, record: i.search.record },
+    computeSeconds: i.computeSeconds,
+    stageTimes: i.stageTimes,
+    backend: i.supernet.epochs[0]?.backend ?? null,
+  };
+}
+
+export function createRecordActivities(store: ArtifactStore) {
+  return {
+    /** Saves the search state after a batch; states are numbered by answered evaluations (monotone). */
+    async saveSearchState(input: RunContext & { state: SearchState }): Promise<ObjectRef> {
+      return store.putJson(stateKey(input.runId, input.state.evaluations), { configHash: input.configHash, state: input.state });
+    },
+
+    /** The newest saved search state of this run and config, or null (fresh search). */
+    async loadSearchState(ctx: RunContext): Promise<SearchState | null> {
+      const listed = await store.list(`${objectKey('runs', ctx.runId, 'search', 'state')}/`);
+      for (const o of listed.reverse()) {
+        try {
+          const saved = await store.getJson<{ configHash: string; state: SearchState }>(await store.refOf(o.key));
+          if (saved.configHash === ctx.configHash) return saved.state;
+        } catch {
+          // Corrupt or foreign: try the previous one.
+        }
+      }
+      return null;
+    },
+
+    async saveSearchResult(input: RunContext & { result: SearchResult }): Promise<ObjectRef> {
+      return store.putJson(objectKey('runs', input.runId, 'search', 'result.json'), input.result);
+    },
+
+    async saveStageRecord(input: RunContext & { stage: StageName; record: unknown }): Promise<ObjectRef> {
+      return store.putJson(objectKey('runs', input.runId, input.stage, 'record.json'), input.record);
+    },
+
+    /** Writes results.json, then the run manifest (every object of the run, its sha256 and stage). */
+    async writeRunResults(input: WriteResultsInput): Promise<{ results: ObjectRef; manifest: ObjectRef }> {
+      const results = await store.putJson(objectKey('runs', input.runId, 'report', 'results.json'), buildResults(input));
+      const prefix = `${objectKey('runs', input.runId)}/`;
+      const manifestKey = objectKey('runs', input.runId, 'manifest.json');
+      const artifacts = [];
+      for (const o of await store.list(prefix)) {
+        if (o.key === manifestKey) continue;
+        const ref = await store.refOf(o.key).catch(() => null);
+        if (!ref) throw ApplicationFailure.retryable(`object ${o.key} has no recorded sha256`);
+        artifacts.push({ stage: o.key.slice(prefix.length).split('/')[0], key: o.key, sha256: ref.sha256, bytes: ref.bytes });
+      }
+      const manifest = await store.putJson(manifestKey, {
+        format: RUN_MANIFEST_FORMAT, runId: input.runId, configHash: input.configHash, createdAt: new Date().toISOString(), results, artifacts,
+      });
+      return { results, manifest };
+    },
+  };
+}

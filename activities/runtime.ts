@@ -1,0 +1,64 @@
+/**
+ * Per-process resources shared by a worker's activities: the tfjs backend (initialised once), prepared
+ * datasets (fetched from the store once per content hash), and helpers for heartbeats and cancellation.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import type { DataRef } from '../core/pipeline';
+import { InvalidInputError } from '../core/errors';
+import { augmentationFor, DatasetConfigSchema } from '../data/config';
+import type { Dataset } from '../data/dataset';
+import { joinShards, unpackShard } from '../data/shards';
+import { channelStats } from '../data/tensor';
+import { initBackend, type BackendKind } from '../nn/backend';
+import type { ArtifactStore } from '../storage/store';
+import type { DatasetConfig } from '../core/config';
+
+let backend: Promise<string> | undefined;
+
+/** The tfjs backend of this process: `$SCALENET_BACKEND` (auto, wasm, cpu, tensorflow), default auto. */
+export function ensureBackend(): Promise<string> {
+  backend ??= initBackend((process.env.SCALENET_BACKEND ?? 'auto') as BackendKind, { log: (l) => console.error(l) });
+  return backend;
+}
+
+const datasets = new Map<string, Promise<Dataset>>();
+
+async function fetchSet(store: ArtifactStore, refs: DataRef['train']) {
+  const parts = [];
+  for (const ref of refs) parts.push(unpackShard(await store.getVerified(ref), ref.key));
+  return joinShards(parts);
+}
+
+/**
+ * The dataset of a prepared {@link DataRef}, read from the store (verified) once per process. Normalisation
+ * is recomputed from the training split, exactly as data/loadDataset does, so every worker agrees.
+ */
+export function datasetFromRef(store: ArtifactStore, ref: DataRef, config: DatasetConfig): Promise<Dataset> {
+  const key = [...ref.train, ...ref.minival, ...ref.test].map((r) => r.sha256).join(',');
+  let d = datasets.get(key);
+  if (!d) {
+    d = (async () => {
+      const [train, minival, test] = [await fetchSet(store, ref.train), await fetchSet(store, ref.minival), await fetchSet(store, ref.test)];
+      return {
+        train,
+        minival,
+        test,
+        imageShape: ref.imageShape,
+        classes: ref.classes,
+        normalization: channelStats(train),
+        augmentation: augmentationFor(DatasetConfigSchema.parse(config), train.height),
+      };
+    })();
+    d.catch(() => datasets.delete(key));
+    datasets.set(key, d);
+  }
+  return d;
+}
+
+/** Turns input errors into non-retryable activity failures (DESIGN §4: bad input fails fast). */
+export function nonRetryableInput(err: unknown): never {
+  if (err instanceof InvalidInputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
+  const name = (err as Error | undefined)?.name;
+  if (name === 'DatasetFormatError' || name === 'DatasetNotFoundError') throw ApplicationFailure.nonRetryable((err as Error).message, name);
+  throw err;
+}

@@ -1,0 +1,239 @@
+/**
+ * The run lifecycle: `run`, `list`, `status`, `watch`, `history`, `results`, `resume`, `cancel`.
+ * Every read command has --json with a stable shape (documented in the README).
+ */
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Command } from 'commander';
+import { configHash, type RunConfig } from '../../core/config';
+import { RUN_ID, CONFIG_HASH, STAGE } from '../../workflows/search-attributes';
+import type { RunProgress } from '../../workflows/progress';
+import type { RunInput } from '../../workflows/run';
+import { describeRun, runState, withClients } from '../client';
+import { loadConfigFile } from '../config-file';
+import { UsageError } from '../errors';
+import { runHistory } from '../history';
+import { followRun } from '../progress';
+import { familyTable, loadResults } from '../results';
+
+const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
+
+/** A fresh run id from the config name and the time (no dots: stage workflow ids append `.stage`). */
+export function newRunId(config: RunConfig, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${config.name.replace(/\./g, '-')}-${stamp}`;
+}
+
+function checkRunId(id: string): string {
+  if (!RUN_ID_PATTERN.test(id)) throw new UsageError(`--id: "${id}" is not a valid run id: use 1-100 letters, digits, "_" or "-", starting with a letter or digit`);
+  return id;
+}
+
+/** Starts a run; refuses an id that is running or already exists. */
+export async function startRun(opts: { config: RunConfig; runId: string; heartbeatTimeoutSeconds?: number }): Promise<string> {
+  return withClients(async ({ client }) => {
+    const input: RunInput = { runId: opts.runId, config: opts.config, tuning: { heartbeatTimeoutSeconds: opts.heartbeatTimeoutSeconds } };
+    try {
+      await client.workflow.start('scaleNetRun', {
+        workflowId: opts.runId,
+        taskQueue: opts.config.resources.taskQueues.light,
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: [
+          { key: RUN_ID, value: opts.runId },
+          { key: STAGE, value: 'prepare-data' },
+          { key: CONFIG_HASH, value: configHash(opts.config) },
+        ],
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        const state = runState(await describeRun(client, opts.runId));
+        throw new UsageError(
+          state === 'running'
+            ? `run ${opts.runId} is already running; follow it with \`scalenet watch ${opts.runId}\``
+            : `run id ${opts.runId} is taken (its run is ${state}); continue it with \`scalenet resume ${opts.runId}\` or choose another --id`,
+        );
+      }
+      throw err;
+    }
+    return opts.runId;
+  });
+}
+
+async function follow(runId: string, json: boolean): Promise<string> {
+  return withClients(({ client }) => followRun(client, runId, { json }));
+}
+
+function exitForState(state: string): void {
+  if (state !== 'completed') process.exitCode = 1;
+}
+
+export function registerRunCommands(program: Command): void {
+  program
+    .command('run')
+    .description('start a search run from a config file (YAML or JSON) and follow its progress')
+    .argument('<config>', 'run config file (see `scalenet schema`, examples/*.yaml)')
+    .option('--id <runId>', 'run id (default: <config name>-<UTC time>)')
+    .option('--detach', 'start the run and return at once', false)
+    .option('--json', 'progress as one JSON event per line', false)
+    .option('--heartbeat-timeout <seconds>', 'how fast a lost compute worker is noticed', (v) => Number(v), 60)
+    .action(async (file: string, o: { id?: string; detach: boolean; json: boolean; heartbeatTimeout: number }) => {
+      const config = loadConfigFile(file);
+      const runId = checkRunId(o.id ?? newRunId(config));
+      await startRun({ config, runId, heartbeatTimeoutSeconds: o.heartbeatTimeout });
+      if (o.json) console.log(JSON.stringify({ event: 'started', runId }));
+      else console.error(`started run ${runId}`);
+      if (o.detach) {
+        if (!o.json) console.log(runId);
+        return;
+      }
+      const state = await follow(runId, o.json);
+      if (!o.json) console.error(`run ${runId} ${state}${state === 'completed' ? `; see \`scalenet results ${runId}\`` : ''}`);
+      exitForState(state);
+    });
+
+  program
+    .command('list')
+    .description('runs, newest first, with their state and stage')
+    .option('--limit <n>', 'at most this many runs', (v) => Number(v), 20)
+    .option('--json', 'print JSON lines', false)
+    .action(async (o: { limit: number; json: boolean }) =>
+      withClients(async ({ client }) => {
+        const rows = [];
+        for await (const w of client.workflow.list({ query: "WorkflowType = 'scaleNetRun'" })) {
+          rows.push({
+            runId: w.workflowId,
+            state: w.status.name.toLowerCase().replace('canceled', 'cancelled'),
+            stage: w.typedSearchAttributes.get(STAGE) ?? null,
+            configHash: w.typedSearchAttributes.get(CONFIG_HASH) ?? null,
+            start: w.startTime.toISOString(),
+            end: w.closeTime?.toISOString() ?? null,
+          });
+          if (rows.length >= o.limit) break;
+        }
+        rows.sort((a, b) => (a.start < b.start ? 1 : -1));
+        if (o.json) rows.forEach((r) => console.log(JSON.stringify(r)));
+        else if (rows.length === 0) console.log('no runs yet; start one with `scalenet run CONFIG` or `scalenet demo`');
+        else rows.forEach((r) => console.log(`${r.runId.padEnd(40)} ${r.state.padEnd(10)} ${String(r.stage ?? '').padEnd(15)} ${r.start}`));
+      }),
+    );
+
+  program
+    .command('status')
+    .description('state and stage of a run (with --json: {runId, state, stage, start, end, progress})')
+    .argument('<runId>')
+    .option('--json', 'print JSON', false)
+    .action(async (runId: string, o: { json: boolean }) =>
+      withClients(async ({ client }) => {
+        const desc = await describeRun(client, runId);
+        const state = runState(desc);
+        let progress: RunProgress | null = null;
+        if (state === 'running') progress = await client.workflow.getHandle(runId).query<RunProgress>('progress').catch(() => null);
+        const stage = progress?.stage ?? desc.typedSearchAttributes.get(STAGE) ?? null;
+        const out = { runId, state, stage, start: desc.startTime.toISOString(), end: desc.closeTime?.toISOString() ?? null, progress };
+        if (o.json) console.log(JSON.stringify(out));
+        else console.log(`${runId}: ${state}${stage ? `, stage ${stage}` : ''} (started ${out.start}${out.end ? `, ended ${out.end}` : ''})`);
+      }),
+    );
+
+  program
+    .command('watch')
+    .description('follow a run live until it ends')
+    .argument('<runId>')
+    .option('--json', 'one JSON event per line', false)
+    .action(async (runId: string, o: { json: boolean }) => {
+      const state = await follow(runId, o.json);
+      if (!o.json) console.error(`run ${runId} ${state}`);
+      exitForState(state);
+    });
+
+  program
+    .command('history')
+    .description('audit trail per stage: attempts, worker, start, end, duration, outcome, artifacts')
+    .argument('<runId>')
+    .option('--json', 'print {format, runId, entries[]}', false)
+    .action(async (runId: string, o: { json: boolean }) =>
+      withClients(async ({ client }) => {
+        await describeRun(client, runId);
+        const h = await runHistory(client, runId);
+        if (o.json) {
+          console.log(JSON.stringify(h, null, 2));
+          return;
+        }
+        for (const e of h.entries) {
+          const dur = e.durationSeconds === null ? 'running' : `${e.durationSeconds.toFixed(1)}s`;
+          console.log(`${e.start}  ${e.stage.padEnd(15)} ${e.activity.padEnd(20)} ${e.outcome.padEnd(9)} attempts ${e.attempts}  ${dur.padStart(8)}  ${e.worker ?? ''}`);
+          if (e.lastFailure) console.log(`    last failure: ${e.lastFailure}`);
+          for (const n of e.notes) console.log(`    note: ${n}`);
+        }
+      }),
+    );
+
+  program
+    .command('results')
+    .description('the family table: model, multipliers, resolution, MACs, params, supernet / retrained / baseline accuracy')
+    .argument('<runId>')
+    .option('--json', 'print results.json (format scalenet.results/v1)', false)
+    .action(async (runId: string, o: { json: boolean }) =>
+      withClients(async ({ client, store }) => {
+        const r = await loadResults(client, store, runId);
+        console.log(o.json ? JSON.stringify(r, null, 2) : familyTable(r));
+      }),
+    );
+
+  program
+    .command('resume')
+    .description('continue a failed, terminated or cancelled run from its last finished stage and checkpoint')
+    .argument('<runId>')
+    .option('--detach', 'return once resumed', false)
+    .option('--json', 'progress as JSON lines', false)
+    .action(async (runId: string, o: { detach: boolean; json: boolean }) => {
+      const resumed = await withClients(async ({ client }) => {
+        const desc = await describeRun(client, runId);
+        const state = runState(desc);
+        if (state === 'completed') {
+          console.log(`run ${runId} already completed; nothing to resume (see \`scalenet results ${runId}\`)`);
+          return false;
+        }
+        if (state === 'running') {
+          console.log(`run ${runId} is running; nothing to resume (follow it with \`scalenet watch ${runId}\`)`);
+          return false;
+        }
+        const history = await client.workflow.getHandle(runId).fetchHistory();
+        const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+        const { defaultPayloadConverter } = await import('@temporalio/common');
+        const input = defaultPayloadConverter.fromPayload(started!.input!.payloads![0]!) as RunInput;
+        await client.workflow.start('scaleNetRun', {
+          workflowId: runId,
+          taskQueue: started!.taskQueue!.name!,
+          args: [input],
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+          typedSearchAttributes: [
+            { key: RUN_ID, value: runId },
+            { key: STAGE, value: 'prepare-data' },
+            { key: CONFIG_HASH, value: desc.typedSearchAttributes.get(CONFIG_HASH) ?? '' },
+          ],
+        });
+        console.error(`resumed run ${runId} (was ${state})`);
+        return true;
+      });
+      if (!resumed || o.detach) return;
+      const state = await follow(runId, o.json);
+      exitForState(state);
+    });
+
+  program
+    .command('cancel')
+    .description('cancel a running run; its stages stop cleanly and keep their checkpoints')
+    .argument('<runId>')
+    .action(async (runId: string) =>
+      withClients(async ({ client }) => {
+        const state = runState(await describeRun(client, runId));
+        if (state !== 'running') {
+          console.log(`run ${runId} is ${state}; nothing to cancel`);
+          return;
+        }
+        await client.workflow.getHandle(runId).cancel();
+        console.log(`cancellation requested for ${runId}; \`scalenet status ${runId}\` shows when it has stopped`);
+      }),
+    );
+}
