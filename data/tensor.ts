@@ -31,8 +31,10 @@ export function channelStats(set: ImageSet): Normalization {
  */
 export function batchToTensor(batch: Batch, norm: Normalization, resolution?: number): tf.Tensor4D {
   return tf.tidy(() => {
-    const raw = tf.tensor4d(batch.images, [batch.count, batch.height, batch.width, batch.channels], 'int32');
-    const scaled = tf.div(tf.sub(tf.div(tf.cast(raw, 'float32'), 255), tf.tensor1d(norm.mean)), tf.tensor1d(norm.std)) as tf.Tensor4D;
+    // An explicit Float32Array: a Uint8Array handed to tf.tensor with dtype int32 is stored as-is and
+    // the wasm backend then reads 4 bytes per element past its end.
+    const raw = tf.tensor4d(Float32Array.from(batch.images), [batch.count, batch.height, batch.width, batch.channels]);
+    const scaled = tf.div(tf.sub(tf.div(raw, 255), tf.tensor1d(norm.mean)), tf.tensor1d(norm.std)) as tf.Tensor4D;
     if (resolution === undefined || (resolution === batch.height && resolution === batch.width)) return scaled;
     return tf.image.resizeBilinear(scaled, [resolution, resolution], false, true);
   });

@@ -50,18 +50,39 @@ function geometry(xShape: number[], filterShape: [number, number, number, number
 
 /**
  * The k×k patches of the padded input that meet output pixel (i, j) through filter tap (a, b):
- * xPad[:, a + s·i, b + s·j, :] for all i < outH, j < outW.
+ * xPad[:, a + s·i, b + s·j, :] for all i < outH, j < outW. Returns a function of (a, b).
+ *
+ * wasm's StridedSlice is a slow generic loop (it was half of a training step), so strided taps are
+ * cut from s×s polyphase components instead: one reshape turns xPad into [n·H/s, s, W/s, s·c], each
+ * phase (a mod s, b mod s) is a plain 4-D Slice of that, and each tap a plain Slice of its phase.
  */
-function tapSlice(xPad: tf.Tensor4D, a: number, b: number, sh: number, sw: number, outH: number, outW: number): tf.Tensor4D {
-  const n = xPad.shape[0];
-  const c = xPad.shape[3];
-  return tf.stridedSlice(xPad, [0, a, b, 0], [n, a + sh * (outH - 1) + 1, b + sw * (outW - 1) + 1, c], [1, sh, sw, 1]) as tf.Tensor4D;
+function tapSlicer(xPad: tf.Tensor4D, sh: number, sw: number, outH: number, outW: number): (a: number, b: number) => tf.Tensor4D {
+  const [n, hp, wp, c] = xPad.shape;
+  if (sh === 1 && sw === 1) {
+    return (a, b) => (a === 0 && b === 0 && outH === hp && outW === wp ? xPad : tf.slice(xPad, [0, a, b, 0], [n, outH, outW, c]));
+  }
+  const hq = Math.ceil(hp / sh);
+  const wq = Math.ceil(wp / sw);
+  const even = hq * sh === hp && wq * sw === wp ? xPad : tf.pad(xPad, [[0, 0], [0, hq * sh - hp], [0, wq * sw - wp], [0, 0]]);
+  const grouped = tf.reshape(even, [n * hq, sh, wq, sw * c]);
+  // All phases up front, in the caller's scope: the per-tap tidies must not dispose them.
+  const phases: tf.Tensor4D[] = [];
+  for (let p = 0; p < sh; p++) {
+    for (let q = 0; q < sw; q++) phases.push(tf.reshape(tf.slice(grouped, [0, p, 0, q * c], [n * hq, 1, wq, c]), [n, hq, wq, c]));
+  }
+  const phase = (p: number, q: number): tf.Tensor4D => phases[p * sw + q] as tf.Tensor4D;
+  return (a, b) => {
+    const ph = phase(a % sh, b % sw);
+    const r0 = Math.floor(a / sh);
+    const c0 = Math.floor(b / sw);
+    return r0 === 0 && c0 === 0 && outH === hq && outW === wq ? ph : tf.slice(ph, [0, r0, c0, 0], [n, outH, outW, c]);
+  };
 }
 
 function padInput(x: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
   const p = info.padInfo;
   // Bottom/right padding may be larger than needed for the last tap; trailing rows beyond the
-  // last window are never read because tapSlice stops at the last output pixel.
+  // last window are never read because the tap slices stop at the last output pixel.
   if (p.top === 0 && p.bottom === 0 && p.left === 0 && p.right === 0) return x;
   return tf.pad(x, [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]]);
 }
@@ -73,12 +94,16 @@ export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: [
     const info = geometry(x.shape, filterShape, attrs, false);
     const [kh, kw, ci, co] = filterShape;
     const dy2 = tf.reshape(dy, [-1, co]);
-    const xPad = padInput(x, info);
+    const tap = tapSlicer(padInput(x, info), info.strideHeight, info.strideWidth, info.outHeight, info.outWidth);
     const taps: tf.Tensor[] = [];
     for (let a = 0; a < kh; a++) {
       for (let b = 0; b < kw; b++) {
-        const patch = tf.reshape(tapSlice(xPad, a, b, info.strideHeight, info.strideWidth, info.outHeight, info.outWidth), [-1, ci]);
-        taps.push(tf.matMul(patch, dy2, true, false));
+        // One tidy per tap: the patch is as large as x, and keeping k² of them alive at once is what
+        // pushed the wasm heap past 2 GB (its JS glue breaks above that) in a batch-64 supernet step.
+        taps.push(tf.tidy(() => {
+          const patch = tf.reshape(tap(a, b), [-1, ci]);
+          return tf.matMul(patch, dy2, true, false);
+        }));
       }
     }
     return tf.reshape(taps.length === 1 ? (taps[0] as tf.Tensor) : tf.stack(taps), [kh, kw, ci, co]);
@@ -92,13 +117,15 @@ export function depthwiseFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape
     const info = geometry(x.shape, filterShape, attrs, true);
     const [kh, kw, c, m] = filterShape;
     const [n, oh, ow] = [dy.shape[0], dy.shape[1], dy.shape[2]];
-    const dy5 = tf.reshape(dy, [n, oh, ow, c, m]);
-    const xPad = padInput(x, info);
+    const dy5 = m === 1 ? dy : tf.reshape(dy, [n, oh, ow, c, m]);
+    const tap = tapSlicer(padInput(x, info), info.strideHeight, info.strideWidth, oh, ow);
     const taps: tf.Tensor[] = [];
     for (let a = 0; a < kh; a++) {
       for (let b = 0; b < kw; b++) {
-        const patch = tf.reshape(tapSlice(xPad, a, b, info.strideHeight, info.strideWidth, oh, ow), [n, oh, ow, c, 1]);
-        taps.push(tf.sum(tf.mul(patch, dy5), [0, 1, 2]));
+        taps.push(tf.tidy(() => {
+          const patch = tap(a, b);
+          return m === 1 ? tf.sum(tf.mul(patch, dy), [0, 1, 2]) : tf.sum(tf.mul(tf.reshape(patch, [n, oh, ow, c, 1]), dy5), [0, 1, 2]);
+        }));
       }
     }
     return tf.reshape(tf.stack(taps), [kh, kw, c, m]);
@@ -166,8 +193,14 @@ export function installConvGradients(): void {
       const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
       const a = attrs as unknown as ConvAttrs;
       const g = dy as tf.Tensor4D;
+      const [sh, sw] = pair(a.strides, 1);
+      const pointwise = filter.shape[0] === 1 && filter.shape[1] === 1 && sh === 1 && sw === 1;
       return {
-        x: () => tf.conv2dTranspose(g, filter, x.shape, a.strides, a.pad as 'same' | 'valid' | number, a.dimRoundingMode),
+        // A 1×1 stride-1 conv is a matmul over pixels; its input gradient is dy·Wᵀ (faster than the
+        // generic Conv2DBackpropInput kernel on wasm).
+        x: () => pointwise
+          ? tf.reshape(tf.matMul(tf.reshape(g, [-1, filter.shape[3]]), tf.reshape(filter, [filter.shape[2], filter.shape[3]]), false, true), x.shape)
+          : tf.conv2dTranspose(g, filter, x.shape, a.strides, a.pad as 'same' | 'valid' | number, a.dimRoundingMode),
         filter: () => conv2dFilterGrad(x, g, filter.shape, a),
       };
     },

@@ -1,0 +1,118 @@
+/**
+ * The functional forward pass of a (sub-)network, exactly as DESIGN §3.2 specifies the blocks:
+ * stem 3×3 conv+BN+h-swish → MBConv blocks → head 1×1 conv+BN+h-swish → global average pool → FC.
+ * How each conv+BN is computed (batch statistics, stored statistics, BN folded into the conv) is a
+ * strategy passed in, so training, recalibration and fast inference share this one definition.
+ *
+ * Padding is tfjs 'same' everywhere: for odd kernels it gives the spec's output size
+ * ⌊(in + 2⌊k/2⌋ − k)/s⌋ + 1 = ⌈in/s⌉; with stride 2 on even sizes tfjs pads bottom/right only where
+ * PyTorch pads both sides by ⌊k/2⌋ — same sizes and MACs, a one-pixel shift in alignment.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ScaledNetwork } from '../core/scaling';
+import { BN_EPSILON } from './constants';
+import { batchNormActTrain } from './ops';
+import { prefixOf } from './params';
+
+export { BN_EPSILON };
+
+/** Looks up a parameter tensor (already sliced to the network's sizes) by name. */
+export type ParamLookup = (name: string) => tf.Tensor;
+
+/**
+ * Computes conv(prefix) followed by its BN (or the folded equivalent) and, when `act`, h-swish.
+ * `depthwise` selects a depthwise conv; the weights live under `${prefix}.w`.
+ */
+export type ConvBn = (prefix: string, x: tf.Tensor4D, stride: number, depthwise: boolean, act: boolean) => tf.Tensor4D;
+
+/** h-swish(x) = x · ReLU6(x + 3) / 6 (MobileNetV3). */
+export function hardSwish(x: tf.Tensor): tf.Tensor {
+  return tf.mul(x, hardSigmoid(x));
+}
+
+/** h-sigmoid(x) = ReLU6(x + 3) / 6. */
+export function hardSigmoid(x: tf.Tensor): tf.Tensor {
+  return tf.div(tf.relu6(tf.add(x, 3)), 6);
+}
+
+/** Plain conv with the weights of `prefix`. */
+export function conv(p: ParamLookup, prefix: string, x: tf.Tensor4D, stride: number, depthwise: boolean): tf.Tensor4D {
+  const w = p(`${prefix}.w`) as tf.Tensor4D;
+  return depthwise ? tf.depthwiseConv2d(x, w, stride, 'same') : tf.conv2d(x, w, stride, 'same');
+}
+
+/** BN with given per-channel mean/variance and the affine parameters of `prefix`. */
+export function batchNorm(p: ParamLookup, prefix: string, x: tf.Tensor4D, mean: tf.Tensor, variance: tf.Tensor): tf.Tensor4D {
+  return tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, p(`${prefix}.bn.beta`) as tf.Tensor1D,
+    p(`${prefix}.bn.gamma`) as tf.Tensor1D, BN_EPSILON);
+}
+
+/** Per-channel batch mean and (biased) variance of an NHWC activation. */
+export function batchMoments(y: tf.Tensor4D): { mean: tf.Tensor; variance: tf.Tensor } {
+  return tf.moments(y, [0, 1, 2]);
+}
+
+/** Training mode: batch statistics, with the memory-lean custom-gradient BN (+h-swish) of ./ops. */
+export function trainingConvBn(p: ParamLookup): ConvBn {
+  return (prefix, x, stride, depthwise, act) => batchNormActTrain(conv(p, prefix, x, stride, depthwise),
+    p(`${prefix}.bn.gamma`) as tf.Tensor1D, p(`${prefix}.bn.beta`) as tf.Tensor1D, act);
+}
+
+/**
+ * Normalises with the batch's own statistics (no gradient needed), reporting them per BN layer: used by
+ * BN recalibration and by "batch statistics" evaluation (the reference code's way).
+ */
+export function batchStatsConvBn(p: ParamLookup, report?: (prefix: string, mean: tf.Tensor, variance: tf.Tensor, count: number) => void): ConvBn {
+  return (prefix, x, stride, depthwise, act) => {
+    const y = conv(p, prefix, x, stride, depthwise);
+    const { mean, variance } = batchMoments(y);
+    report?.(prefix, mean, variance, y.shape[0] * y.shape[1] * y.shape[2]);
+    const z = batchNorm(p, prefix, y, mean, variance);
+    return act ? (hardSwish(z) as tf.Tensor4D) : z;
+  };
+}
+
+/** Normalises with stored per-layer statistics (inference with recalibrated BN, unfolded). */
+export function storedStatsConvBn(p: ParamLookup, stats: (prefix: string) => { mean: tf.Tensor; variance: tf.Tensor }): ConvBn {
+  return (prefix, x, stride, depthwise, act) => {
+    const s = stats(prefix);
+    const z = batchNorm(p, prefix, conv(p, prefix, x, stride, depthwise), s.mean, s.variance);
+    return act ? (hardSwish(z) as tf.Tensor4D) : z;
+  };
+}
+
+/** Squeeze-excite: avg-pool → FC(hidden→se)+bias → ReLU → FC(se→hidden)+bias → h-sigmoid → scale. */
+export function squeezeExcite(p: ParamLookup, prefix: string, x: tf.Tensor4D): tf.Tensor4D {
+  const [n, , , c] = x.shape;
+  const s = tf.mean(x, [1, 2]);
+  const h = tf.relu(tf.add(tf.matMul(s, p(`${prefix}.se.w1`) as tf.Tensor2D), p(`${prefix}.se.b1`)));
+  const g = hardSigmoid(tf.add(tf.matMul(h as tf.Tensor2D, p(`${prefix}.se.w2`) as tf.Tensor2D), p(`${prefix}.se.b2`)));
+  return tf.mul(x, tf.reshape(g, [n, 1, 1, c]));
+}
+
+/** Logits [n, classes] of `net` for input x [n, r, r, channels] (already at the network's resolution). */
+export function forwardNetwork(net: ScaledNetwork, p: ParamLookup, convBn: ConvBn, x: tf.Tensor4D): tf.Tensor2D {
+  let h = convBn('stem', x, net.stem.stride, false, true);
+  for (const b of net.blocks) {
+    const prefix = prefixOf(b);
+    const input = h;
+    let y = b.expand ? convBn(`${prefix}.expand`, h, 1, false, true) : h;
+    y = convBn(`${prefix}.dw`, y, b.stride, true, true);
+    y = squeezeExcite(p, prefix, y);
+    y = convBn(`${prefix}.project`, y, 1, false, false);
+    h = b.residual ? tf.add(input, y) : y;
+  }
+  h = convBn('head', h, 1, false, true);
+  const pooled = tf.mean(h, [1, 2]) as tf.Tensor2D;
+  return tf.add(tf.matMul(pooled, p('fc.w') as tf.Tensor2D), p('fc.b'));
+}
+
+/**
+ * Softmax cross-entropy with label smoothing ε: targets (1−ε)·onehot + ε/K, mean over the batch.
+ */
+export function smoothedCrossEntropy(logits: tf.Tensor2D, labels: Int32Array, smoothing: number): tf.Scalar {
+  const k = logits.shape[1];
+  const onehot = tf.oneHot(tf.tensor1d(labels, 'int32'), k);
+  const target = tf.add(tf.mul(onehot, 1 - smoothing), smoothing / k);
+  return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(logits)), 1))) as tf.Scalar;
+}

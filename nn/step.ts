@@ -1,0 +1,78 @@
+/**
+ * One SGD step on one (sub-)network. Gradients are taken with respect to the *slices* of the shared
+ * tensors that the sub-network uses, and only those slices (and their momentum) are written back, so
+ * nothing outside the sampled path moves — not even through weight decay or stale momentum. That is
+ * the single-path one-shot contract (DESIGN §3.3) and it is tested.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ScaledNetwork } from '../core/scaling';
+import { trainingConvBn, forwardNetwork, smoothedCrossEntropy, type ParamLookup } from './forward';
+import { decays, networkParams, type ParamSpec } from './params';
+import type { ParamStore } from './store';
+
+/** Optimizer settings of one step. */
+export interface StepArgs {
+  learningRate: number;
+  momentum: number;
+  nesterov: boolean;
+  weightDecay: number;
+  labelSmoothing: number;
+}
+
+/** The leading corner `shape` of `t` (no copy when it is the whole tensor). */
+export function leadingSlice(t: tf.Tensor, shape: readonly number[]): tf.Tensor {
+  if (tf.util.arraysEqual(t.shape, shape as number[])) return t;
+  return tf.slice(t, shape.map(() => 0), shape as number[]);
+}
+
+/** Writes `value` into the leading corner of variable `v`, leaving every other element bit-identical. */
+export function assignLeading(v: tf.Variable, value: tf.Tensor): void {
+  if (tf.util.arraysEqual(v.shape, value.shape)) {
+    v.assign(value);
+    return;
+  }
+  const pads = value.shape.map((d, i) => [0, (v.shape[i] as number) - d] as [number, number]);
+  const mask = tf.cast(tf.pad(tf.ones(value.shape, 'int32'), pads), 'bool');
+  v.assign(tf.where(mask, tf.pad(value, pads), v));
+}
+
+/** Slices of every parameter `net` uses, in {@link networkParams} order, plus a by-name lookup. */
+export function sliceParams(store: ParamStore, net: ScaledNetwork): { specs: ParamSpec[]; slices: tf.Tensor[]; lookup: ParamLookup } {
+  const specs = networkParams(net);
+  const slices = specs.map((s) => leadingSlice(store.param(s.name), s.shape));
+  const index = new Map(specs.map((s, i) => [s.name, i]));
+  const lookup: ParamLookup = (name) => {
+    const i = index.get(name);
+    if (i === undefined) throw new Error(`parameter ${name} is not part of this sub-network`);
+    return slices[i] as tf.Tensor;
+  };
+  return { specs, slices, lookup };
+}
+
+/**
+ * Forward in training mode (batch statistics), label-smoothed loss, gradients w.r.t. the used slices,
+ * SGD (Nesterov) with weight decay on conv/FC weights; returns the loss. `x` is at `net`'s resolution.
+ */
+export function trainStep(store: ParamStore, net: ScaledNetwork, x: tf.Tensor4D, labels: Int32Array, a: StepArgs): number {
+  return tf.tidy(() => {
+    const specs = networkParams(net);
+    const slices = specs.map((s) => leadingSlice(store.param(s.name), s.shape));
+    const index = new Map(specs.map((s, i) => [s.name, i]));
+    const f = (...args: tf.Tensor[]): tf.Scalar => {
+      const p: ParamLookup = (name) => args[index.get(name) as number] as tf.Tensor;
+      return smoothedCrossEntropy(forwardNetwork(net, p, trainingConvBn(p), x), labels, a.labelSmoothing);
+    };
+    const { value, grads } = tf.valueAndGrads(f)(slices);
+    specs.forEach((s, i) => {
+      const w = slices[i] as tf.Tensor;
+      let g = grads[i] as tf.Tensor;
+      if (a.weightDecay > 0 && decays(s.role)) g = tf.add(g, tf.mul(w, a.weightDecay));
+      const mVar = store.momentum.get(s.name) as tf.Variable;
+      const m = tf.add(tf.mul(leadingSlice(mVar, s.shape), a.momentum), g);
+      const update = a.nesterov ? tf.add(g, tf.mul(m, a.momentum)) : m;
+      assignLeading(store.param(s.name), tf.sub(w, tf.mul(update, a.learningRate)));
+      assignLeading(mVar, m);
+    });
+    return value.dataSync()[0] as number;
+  });
+}
