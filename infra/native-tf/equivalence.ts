@@ -1,0 +1,134 @@
+/**
+ * The ops the supernet uses, forward and backward, as cases run on two backends and compared. The native
+ * backend runs a newer TensorFlow (2.12) than tfjs-node was written for (2.9) and with oneDNN kernels, so "it
+ * loads" is not enough: each kernel the engine reaches must agree with tfjs' reference `cpu` backend.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Largest relative error (vs `cpu`) accepted for any output or gradient: float32 with reordered sums. */
+export const EQUIVALENCE_TOLERANCE = 1e-4;
+
+/** One comparison: `run` builds its inputs from a seed and returns outputs and gradients (inside a tidy). */
+export interface EquivalenceCase {
+  name: string;
+  run: () => tf.Tensor[];
+}
+
+/** Result of one case: the worst relative error over its outputs (max |a−b| / max |reference|). */
+export interface EquivalenceResult {
+  name: string;
+  maxRelErr: number;
+}
+
+/** Deterministic values in [-0.5, 0.5) so both backends see identical inputs. */
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 32 - 0.5;
+  }
+  return out;
+}
+
+function input(shape: number[], seed: number, scale = 1): tf.Tensor {
+  return tf.mul(tf.tensor(values(shape.reduce((a, b) => a * b, 1), seed), shape), scale);
+}
+
+/**
+ * Output and gradients of `f` wrt every input: the quantities a training step consumes. The output is weighted
+ * by fixed random values before summing, so the upstream gradient is not all ones (which hides layout bugs).
+ */
+function withGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[]): tf.Tensor[] {
+  const y = f(...xs);
+  const weights = input(y.shape, 99);
+  const { value, grads } = tf.valueAndGrads((...args: tf.Tensor[]) => tf.sum(tf.mul(f(...args), weights)) as tf.Scalar)(xs);
+  return [y, value, ...grads];
+}
+
+const hardSwish = (x: tf.Tensor): tf.Tensor => tf.mul(x, tf.div(tf.relu6(tf.add(x, 3)), 6));
+
+/** Training-mode batch norm as the engine writes it: batch moments over N, H, W. */
+function batchNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor {
+  const { mean, variance } = tf.moments(x, [0, 1, 2]);
+  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), gamma), beta);
+}
+
+function crossEntropy(logits: tf.Tensor, labels: number[], classes: number): tf.Tensor {
+  const onehot = tf.oneHot(tf.tensor1d(labels, 'int32'), classes);
+  return tf.neg(tf.mean(tf.sum(tf.mul(onehot, tf.logSoftmax(logits)), -1)));
+}
+
+/** The cases, small enough to run in well under a second on `cpu`. */
+export function equivalenceCases(): EquivalenceCase[] {
+  const conv = (k: number, s: number, pad: 'same' | 'valid') => (x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, s, pad);
+  const dw = (s: number) => (x: tf.Tensor, w: tf.Tensor) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, s, 'same');
+  return [
+    { name: 'conv2d 3x3 stride 1 same', run: () => withGrads(conv(3, 1, 'same'), [input([4, 12, 12, 3], 1), input([3, 3, 3, 8], 2)]) },
+    { name: 'conv2d 5x5 stride 2 same', run: () => withGrads(conv(5, 2, 'same'), [input([2, 13, 13, 4], 3), input([5, 5, 4, 6], 4)]) },
+    { name: 'conv2d 1x1 stride 1 valid', run: () => withGrads(conv(1, 1, 'valid'), [input([4, 7, 7, 16], 5), input([1, 1, 16, 24], 6)]) },
+    { name: 'depthwiseConv2d 3x3 stride 1', run: () => withGrads(dw(1), [input([4, 12, 12, 8], 7), input([3, 3, 8, 1], 8)]) },
+    { name: 'depthwiseConv2d 5x5 stride 2', run: () => withGrads(dw(2), [input([2, 14, 14, 6], 9), input([5, 5, 6, 1], 10)]) },
+    { name: 'depthwiseConv2d 7x7 stride 2', run: () => withGrads(dw(2), [input([2, 15, 15, 5], 11), input([7, 7, 5, 1], 12)]) },
+    { name: 'matMul', run: () => withGrads((a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), [input([16, 32], 13), input([32, 10], 14)]) },
+    { name: 'batch norm (moments)', run: () => withGrads(batchNorm, [input([8, 6, 6, 5], 15, 4), input([5], 16), input([5], 17)]) },
+    { name: 'relu6 and hard-swish', run: () => withGrads((x) => tf.add(tf.relu6(x), hardSwish(x)), [input([4, 5, 5, 3], 18, 16)]) },
+    {
+      name: 'resizeBilinear half-pixel centres',
+      run: () => withGrads((x) => tf.image.resizeBilinear(x as tf.Tensor4D, [12, 12], false, true), [input([2, 7, 7, 3], 19)]),
+    },
+    { name: 'avgPool 2x2 and global mean', run: () => withGrads((x) => tf.mean(tf.avgPool(x as tf.Tensor4D, 2, 2, 'valid'), [1, 2]), [input([4, 8, 8, 6], 20)]) },
+    { name: 'softmax cross-entropy', run: () => withGrads((l) => crossEntropy(l, [0, 3, 9, 1, 4, 4, 7, 2], 10), [input([8, 10], 21, 6)]) },
+    {
+      // The supernet slices a sub-network's kernels out of the largest ones (centre taps, leading channels):
+      // the gradient must land in that window and be zero elsewhere.
+      name: 'sliced weights (supernet sub-kernel)',
+      run: () => withGrads((x, w) => tf.conv2d(x as tf.Tensor4D, tf.slice(w as tf.Tensor4D, [1, 1, 0, 0], [3, 3, 4, 6]), 1, 'same'), [input([2, 9, 9, 4], 22), input([5, 5, 8, 8], 23)]),
+    },
+    {
+      name: 'inverted residual block (expand, depthwise, project, BN, hard-swish, CE)',
+      run: () => withGrads((x, we, wd, wp, g, b, fc) => {
+        const e = hardSwish(batchNorm(tf.conv2d(x as tf.Tensor4D, we as tf.Tensor4D, 1, 'same'), g, b));
+        const d = tf.relu6(tf.depthwiseConv2d(e as tf.Tensor4D, wd as tf.Tensor4D, 2, 'same'));
+        const y = tf.conv2d(d, wp as tf.Tensor4D, 1, 'same');
+        const pooled = tf.mean(y, [1, 2]);
+        return crossEntropy(tf.matMul(pooled as tf.Tensor2D, fc as tf.Tensor2D), [1, 0, 2, 1], 3);
+      }, [input([4, 10, 10, 4], 24), input([1, 1, 4, 12], 25), input([3, 3, 12, 1], 26), input([1, 1, 12, 6], 27), input([12], 28, 2), input([12], 29), input([6, 3], 30)]),
+    },
+  ];
+}
+
+function relErr(a: Float32Array | Int32Array | Uint8Array, b: Float32Array | Int32Array | Uint8Array): number {
+  let scale = 0;
+  let err = 0;
+  for (let i = 0; i < b.length; i++) {
+    scale = Math.max(scale, Math.abs(b[i] ?? 0));
+    err = Math.max(err, Math.abs((a[i] ?? 0) - (b[i] ?? 0)));
+  }
+  return a.length === b.length ? err / Math.max(scale, 1e-12) : Infinity;
+}
+
+async function runOn(backend: string, c: EquivalenceCase): Promise<Array<Float32Array | Int32Array | Uint8Array>> {
+  if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend '${backend}' failed to initialise`);
+  return tf.tidy(() => c.run()).map((t) => {
+    const v = t.dataSync() as Float32Array;
+    t.dispose();
+    return v;
+  });
+}
+
+/**
+ * Runs every case on `backend` and on `reference` and returns each case's worst relative error.
+ * Leaves `backend` active.
+ */
+export async function compareBackends(backend: string, reference = 'cpu', cases = equivalenceCases()): Promise<EquivalenceResult[]> {
+  const results: EquivalenceResult[] = [];
+  for (const c of cases) {
+    const ref = await runOn(reference, c);
+    const got = await runOn(backend, c);
+    const errs = ref.map((r, i) => relErr(got[i] ?? new Float32Array(0), r));
+    results.push({ name: c.name, maxRelErr: got.length === ref.length ? Math.max(...errs) : Infinity });
+  }
+  await tf.setBackend(backend);
+  return results;
+}

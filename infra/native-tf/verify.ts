@@ -1,0 +1,27 @@
+/**
+ * The acceptance check of an installed native backend, run by `main.ts verify` (and by `install`, in a child
+ * process): it loads as the engine loads it, becomes the active backend, and agrees with `cpu` on every op case.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { EQUIVALENCE_TOLERANCE, compareBackends } from './equivalence';
+import { loadNativeBackend } from './load';
+
+/**
+ * @returns a report: one line per op case and a summary line.
+ * @throws Error naming the failing cases, or why the backend did not load.
+ */
+export async function verifyNative(): Promise<string> {
+  const loaded = loadNativeBackend();
+  if (!loaded.ok) throw new Error(loaded.reason);
+  if (!(await tf.setBackend('tensorflow')) || tf.getBackend() !== 'tensorflow') throw new Error("setBackend('tensorflow') failed");
+  const results = await compareBackends('tensorflow', 'cpu');
+  const lines = results.map((r) => `  ${r.maxRelErr <= EQUIVALENCE_TOLERANCE ? 'ok ' : 'BAD'} ${r.name}: max rel err ${r.maxRelErr.toExponential(2)}`);
+  const bad = results.filter((r) => !(r.maxRelErr <= EQUIVALENCE_TOLERANCE));
+  if (bad.length > 0) {
+    throw new Error(`${lines.join('\n')}\nnative backend disagrees with cpu beyond ${EQUIVALENCE_TOLERANCE} on: ${bad.map((r) => r.name).join(', ')}`);
+  }
+  const worst = Math.max(...results.map((r) => r.maxRelErr));
+  lines.push(`native TensorFlow ${loaded.tfVersion} (${loaded.tfjsNodeDir}): backend 'tensorflow', ${results.length} op checks vs cpu, worst rel err ${worst.toExponential(2)}`);
+  return lines.join('\n');
+}
