@@ -1,0 +1,275 @@
+/**
+ * Evaluating a sub-network with shared weights (DESIGN §3.6): recalibrate its BN statistics on a few
+ * training batches (the exact sub-network, at its resolution), fold BN into the convs, and measure top-1
+ * accuracy on minival. The reference code instead normalises with each evaluation batch's own statistics;
+ * that mode is kept (`bn: 'batch'`) for comparison.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { architectureKey, type Architecture } from '../core/arch';
+import { scaleNetwork, type ScaledNetwork } from '../core/scaling';
+import type { SearchSpace } from '../core/space';
+import { BatchStream, sequentialBatches } from '../data/batcher';
+import type { Dataset } from '../data/dataset';
+import { batchToTensor } from '../data/tensor';
+import type { ImageSet } from '../data/types';
+import { batchStatsConvBn, conv, forwardNetwork, hardSwish, storedStatsConvBn, BN_EPSILON, type ConvBn, type ParamLookup } from './forward';
+import { bnPrefixes, networkParams } from './params';
+import { leadingSlice } from './step';
+import type { ParamStore } from './store';
+
+/** Per-BN-layer statistics of one sub-network (population mean and biased variance). */
+export class BnStats {
+  constructor(readonly layers: Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D }>) {}
+
+  /** Statistics of one BN layer; throws naming it when missing. */
+  get(prefix: string): { mean: tf.Tensor1D; variance: tf.Tensor1D } {
+    const s = this.layers.get(prefix);
+    if (!s) throw new Error(`no BN statistics for ${prefix}`);
+    return s;
+  }
+
+  dispose(): void {
+    for (const s of this.layers.values()) {
+      s.mean.dispose();
+      s.variance.dispose();
+    }
+    this.layers.clear();
+  }
+}
+
+/** Anything that holds a space and (super-)network weights: a Supernet/Standalone trainer or a bare pair. */
+export interface WeightSource {
+  readonly space: SearchSpace;
+  readonly store: ParamStore;
+  /** Training steps taken; part of the evaluation cache key (weights change every step). */
+  readonly step: number;
+}
+
+/** A lookup of `net`'s parameters as leading slices of the store's tensors (caller disposes via tidy). */
+export function sliceLookup(store: ParamStore, net: ScaledNetwork): ParamLookup {
+  const cache = new Map<string, tf.Tensor>();
+  return (name) => {
+    let t = cache.get(name);
+    if (!t) {
+      const spec = paramShape(net, name);
+      t = leadingSlice(store.param(name), spec);
+      cache.set(name, t);
+    }
+    return t;
+  };
+}
+
+const shapeCache = new WeakMap<ScaledNetwork, Map<string, readonly number[]>>();
+function paramShape(net: ScaledNetwork, name: string): readonly number[] {
+  let m = shapeCache.get(net);
+  if (!m) {
+    m = new Map(networkParams(net).map((s) => [s.name, s.shape]));
+    shapeCache.set(net, m);
+  }
+  const s = m.get(name);
+  if (!s) throw new Error(`parameter ${name} is not part of this sub-network`);
+  return s;
+}
+
+/** Options of {@link recalibrateBn}. */
+export interface RecalibrateArgs {
+  /** Training batches to average over. Default 10. */
+  batches?: number;
+  /** Images per batch. Default 64. */
+  batchSize?: number;
+  /** Seed of the batches drawn (no augmentation). Default 0, so every candidate sees the same images. */
+  seed?: number;
+}
+
+/**
+ * Population BN statistics of sub-network `net` on training batches: per layer, E[x] and E[x²] are
+ * accumulated over all pixels of all batches (forward in training mode, as during supernet training),
+ * then var = E[x²] − E[x]². Yields to the event loop between batches.
+ */
+export async function recalibrateBn(store: ParamStore, net: ScaledNetwork, train: ImageSet, norm: Dataset['normalization'], args: RecalibrateArgs = {}): Promise<BnStats> {
+  const batches = args.batches ?? 10;
+  const stream = new BatchStream(train, { batchSize: args.batchSize ?? 64, seed: args.seed ?? 0 });
+  const sums = new Map<string, { s1: tf.Tensor; s2: tf.Tensor; n: number }>();
+  for (let i = 0; i < batches; i++) {
+    const batch = stream.next();
+    tf.tidy(() => {
+      const x = batchToTensor(batch, norm, net.input.resolution);
+      const p = sliceLookup(store, net);
+      const report = (prefix: string, mean: tf.Tensor, variance: tf.Tensor, count: number): void => {
+        const prev = sums.get(prefix);
+        const s1 = tf.mul(mean, count);
+        const s2 = tf.mul(tf.add(variance, tf.square(mean)), count);
+        const next = prev ? { s1: tf.add(prev.s1, s1), s2: tf.add(prev.s2, s2), n: prev.n + count } : { s1, s2, n: count };
+        tf.keep(next.s1);
+        tf.keep(next.s2);
+        if (prev) {
+          prev.s1.dispose();
+          prev.s2.dispose();
+        }
+        sums.set(prefix, next);
+      };
+      forwardNetwork(net, p, batchStatsConvBn(p, report), x);
+    });
+    await new Promise((r) => setImmediate(r));
+  }
+  const layers = new Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D }>();
+  for (const [prefix, { s1, s2, n }] of sums) {
+    const stats = tf.tidy(() => {
+      const mean = tf.div(s1, n) as tf.Tensor1D;
+      const variance = tf.relu(tf.sub(tf.div(s2, n), tf.square(mean))) as tf.Tensor1D;
+      return { mean, variance };
+    });
+    layers.set(prefix, stats);
+    s1.dispose();
+    s2.dispose();
+  }
+  return new BnStats(layers);
+}
+
+/**
+ * Folds BN into the preceding conv: W' = W·γ/√(σ²+ε) per output channel, b' = β − μ·γ/√(σ²+ε).
+ * Returns the folded tensors (caller disposes) keyed `${prefix}.w` / `${prefix}.b`.
+ */
+export function foldBn(p: ParamLookup, net: ScaledNetwork, stats: BnStats): Map<string, tf.Tensor> {
+  const out = new Map<string, tf.Tensor>();
+  for (const prefix of bnPrefixes(net)) {
+    const [w, b] = tf.tidy(() => {
+      const s = stats.get(prefix);
+      const scale = tf.div(p(`${prefix}.bn.gamma`), tf.sqrt(tf.add(s.variance, BN_EPSILON)));
+      const weight = p(`${prefix}.w`);
+      // Depthwise filters are [k, k, C, 1]: their output channel is axis 2; regular convs [k, k, Cin, Cout]: axis 3.
+      const depthwise = prefix.endsWith('.dw');
+      const folded = depthwise ? tf.mul(weight, tf.reshape(scale, [1, 1, -1, 1])) : tf.mul(weight, scale);
+      return [folded, tf.sub(p(`${prefix}.bn.beta`), tf.mul(s.mean, scale))];
+    });
+    out.set(`${prefix}.w`, w);
+    out.set(`${prefix}.b`, b);
+  }
+  return out;
+}
+
+/** A ConvBn using BN-folded weights: conv + bias (+ h-swish). */
+export function foldedConvBn(folded: Map<string, tf.Tensor>): ConvBn {
+  const f: ParamLookup = (name) => {
+    const t = folded.get(name);
+    if (!t) throw new Error(`no folded tensor ${name}`);
+    return t;
+  };
+  return (prefix, x, stride, depthwise, act) => {
+    const y = tf.add(conv(f, prefix, x, stride, depthwise), f(`${prefix}.b`)) as tf.Tensor4D;
+    return act ? (hardSwish(y) as tf.Tensor4D) : y;
+  };
+}
+
+/** Options of {@link evaluateSubnetwork}. */
+export interface EvaluateArgs {
+  /** `recalibrate` (default): population statistics from training batches, BN folded. `batch`: each
+   * evaluation batch's own statistics (the reference code). `stored`: use `stats` as given. */
+  bn?: 'recalibrate' | 'batch';
+  recalibration?: RecalibrateArgs;
+  /** Split to score. Default `minival` (never the test set during search). */
+  split?: 'minival' | 'test';
+  /** Evaluate at most this many images of the split. Default all. */
+  maxImages?: number;
+  /** Evaluation batch size. Default 256. */
+  batchSize?: number;
+  /** Memo of results by (architecture, multipliers, resolution, options, weights step). */
+  cache?: EvaluationCache;
+}
+
+/** Result of one evaluation. */
+export interface EvaluationResult {
+  accuracy: number;
+  correct: number;
+  total: number;
+  /** The cache key (architecture + multipliers + resolution + options + step). */
+  key: string;
+  cached: boolean;
+}
+
+/** In-memory memo of evaluations (DESIGN §3.6). Keys include the weights' step, so training invalidates them. */
+export class EvaluationCache {
+  private readonly map = new Map<string, EvaluationResult>();
+  get(key: string): EvaluationResult | undefined {
+    return this.map.get(key);
+  }
+  set(key: string, r: EvaluationResult): void {
+    this.map.set(key, r);
+  }
+  get size(): number {
+    return this.map.size;
+  }
+}
+
+/** Top-1 correct count of `logits` against `labels`. */
+function countCorrect(logits: tf.Tensor2D, labels: Int32Array): number {
+  const pred = tf.tidy(() => tf.argMax(logits, 1).dataSync());
+  let c = 0;
+  for (let i = 0; i < labels.length; i++) if (pred[i] === labels[i]) c++;
+  return c;
+}
+
+/**
+ * Accuracy of `arch` with the shared weights of `source` (a trainer, or any {space, store, step}).
+ * Yields to the event loop between batches.
+ */
+export async function evaluateSubnetwork(source: WeightSource, arch: Architecture, data: Dataset, opts: EvaluateArgs = {}): Promise<EvaluationResult> {
+  const bn = opts.bn ?? 'recalibrate';
+  const split = opts.split ?? 'minival';
+  const set = split === 'minival' ? data.minival : data.test;
+  const total = Math.min(opts.maxImages ?? set.count, set.count);
+  const r = opts.recalibration ?? {};
+  const key = `${architectureKey(arch)}|bn=${bn}|${bn === 'recalibrate' ? `cal=${r.batches ?? 10}x${r.batchSize ?? 64}@${r.seed ?? 0}|` : ''}${split}:${total}|step=${source.step}`;
+  const hit = opts.cache?.get(key);
+  if (hit) return { ...hit, cached: true };
+  const net = scaleNetwork(source.space, arch);
+  let correct = 0;
+  let stats: BnStats | undefined;
+  let folded: Map<string, tf.Tensor> | undefined;
+  try {
+    if (bn === 'recalibrate') {
+      stats = await recalibrateBn(source.store, net, data.train, data.normalization, r);
+      const s = stats;
+      const names: string[] = [];
+      const tensors = tf.tidy(() => {
+        const m = foldBn(sliceLookup(source.store, net), net, s);
+        names.push(...m.keys());
+        return [...m.values()];
+      });
+      folded = new Map(names.map((n, i) => [n, tensors[i] as tf.Tensor]));
+    }
+    for (const batch of sequentialBatches(set, opts.batchSize ?? 256, total)) {
+      const f = folded;
+      correct += tf.tidy(() => {
+        const x = batchToTensor(batch, data.normalization, net.input.resolution);
+        const p = sliceLookup(source.store, net);
+        const logits = forwardNetwork(net, p, f ? foldedConvBn(f) : batchStatsConvBn(p), x);
+        return countCorrect(logits, batch.labels);
+      });
+      await new Promise((res) => setImmediate(res));
+    }
+  } finally {
+    stats?.dispose();
+    folded?.forEach((t) => t.dispose());
+  }
+  const result: EvaluationResult = { accuracy: correct / total, correct, total, key, cached: false };
+  opts.cache?.set(key, result);
+  return result;
+}
+
+/** Logits of `net` for `x` with stored BN statistics (unfolded; for tests and standalone comparison). */
+export function predictWithStats(store: ParamStore, net: ScaledNetwork, x: tf.Tensor4D, stats: BnStats): tf.Tensor2D {
+  return tf.tidy(() => {
+    const p = sliceLookup(store, net);
+    return forwardNetwork(net, p, storedStatsConvBn(p, (prefix) => stats.get(prefix)), x);
+  });
+}
+
+/** Logits of `net` for `x` with BN folded from `stats`. */
+export function predictFolded(store: ParamStore, net: ScaledNetwork, x: tf.Tensor4D, stats: BnStats): tf.Tensor2D {
+  return tf.tidy(() => {
+    const p = sliceLookup(store, net);
+    const folded = foldBn(p, net, stats);
+    return forwardNetwork(net, p, foldedConvBn(folded), x);
+  });
+}

@@ -1,0 +1,33 @@
+/** Shared fixtures of the nn tests: a micro search space and synthetic data small enough for 2 CPU cores. */
+import { parseSearchSpace, type SearchSpace } from '../../../core/space';
+import { loadDataset, type Dataset } from '../../../data';
+
+/**
+ * 12 px greyscale, 3 stages (one stride-2), kernels {3, 5}, two levels. Widths 1.0–1.5 make the
+ * supernet's tensors wider than most sub-networks, so slicing is exercised on every step.
+ */
+export function microSpace(): SearchSpace {
+  return parseSearchSpace({
+    name: 'micro',
+    inputChannels: 1,
+    classes: 4,
+    resolution: 12,
+    stem: { kernel: 3, stride: 1, out: 8 },
+    stages: [
+      { out: 8, stride: 1, expansion: 1, maxDepth: 1, kernels: [3, 5] },
+      { out: 12, stride: 2, expansion: 3, maxDepth: 2, kernels: [3, 5] },
+      { out: 16, stride: 2, expansion: 3, maxDepth: 2, kernels: [3, 5] },
+    ],
+    head: { out: 32 },
+    levels: [
+      { depth: [1], width: [1], resolution: [12] },
+      { depth: [1, 1.5], width: [1.25, 1.5], resolution: [12, 16] },
+    ],
+    flops: { target: 1e6, tolerance: 1e6, scaleTolerance: 1e6 },
+  });
+}
+
+/** Synthetic 12×12 data with 4 classes. */
+export function microData(): Dataset {
+  return loadDataset({ kind: 'synthetic', trainSize: 512, testSize: 128, height: 12, width: 12, classes: 4, noise: 40, seed: 3 }, { minivalSize: 128, seed: 0 });
+}
