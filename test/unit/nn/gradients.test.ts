@@ -2,6 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../nn/backend';
+import { Rng } from '../../../core/rng';
+import { hierarchicalSampler } from '../../../core/sampler';
+import { scaleNetwork, superSupernetSpec } from '../../../core/scaling';
+import { forwardNetwork, smoothedCrossEntropy, trainingConvBn } from '../../../nn/forward';
+import { superSupernetParams } from '../../../nn/params';
+import { sliceParams } from '../../../nn/step';
+import { ParamStore } from '../../../nn/store';
+import { microSpace } from './helpers';
 
 /** Deterministic pseudo-random values so both backends see the same inputs. */
 function values(n: number, seed: number): Float32Array {
@@ -69,14 +77,6 @@ test('wasm conv/depthwise gradients (supplied kernels) match cpu within 1e-4 rel
 });
 
 test('sub-network gradients on wasm match cpu within 1e-4 relative (random sampled paths of a supernet)', async () => {
-  const { microSpace } = await import('./helpers');
-  const { Rng } = await import('../../../core/rng');
-  const { hierarchicalSampler } = await import('../../../core/sampler');
-  const { scaleNetwork, superSupernetSpec } = await import('../../../core/scaling');
-  const { superSupernetParams } = await import('../../../nn/params');
-  const { ParamStore } = await import('../../../nn/store');
-  const { sliceParams } = await import('../../../nn/step');
-  const { forwardNetwork, smoothedCrossEntropy, trainingConvBn } = await import('../../../nn/forward');
   const space = microSpace();
   const specs = superSupernetParams(superSupernetSpec(space));
   const rng = new Rng('grad-check');
@@ -88,7 +88,8 @@ test('sub-network gradients on wasm match cpu within 1e-4 relative (random sampl
     const labels = Int32Array.from([0, 1, 2, 3]);
     const run = (): Map<string, Float32Array> => {
       const store = ParamStore.init(specs, 7);
-      const out = tf.tidy(() => {
+      const out = new Map<string, Float32Array>();
+      tf.tidy(() => {
         const x = tf.tensor4d(xs, [4, arch.resolution, arch.resolution, 1]);
         const { specs: used, slices } = sliceParams(store, net);
         const index = new Map(used.map((s, i) => [s.name, i]));
@@ -97,7 +98,7 @@ test('sub-network gradients on wasm match cpu within 1e-4 relative (random sampl
           return smoothedCrossEntropy(forwardNetwork(net, p, trainingConvBn(p), x), labels, 0.1);
         };
         const { grads } = tf.valueAndGrads(f)(slices);
-        return new Map(used.map((s, i) => [s.name, (grads[i] as tf.Tensor).dataSync() as Float32Array]));
+        used.forEach((s, i) => out.set(s.name, (grads[i] as tf.Tensor).dataSync() as Float32Array));
       });
       store.dispose();
       return out;
