@@ -15,7 +15,7 @@ import type { ImageSet } from '../data/types';
 import { batchStatsConvBn, conv, forwardNetwork, hardSwish, storedStatsConvBn, BN_EPSILON, type ConvBn, type ParamLookup } from './forward';
 import { bnPrefixes, networkParams } from './params';
 import { leadingSlice } from './step';
-import type { ParamStore } from './store';
+import { runningNames, type ParamStore } from './store';
 
 /** Per-BN-layer statistics of one sub-network (population mean and biased variance). */
 export class BnStats {
@@ -127,6 +127,26 @@ export async function recalibrateBn(store: ParamStore, net: ScaledNetwork, train
 }
 
 /**
+ * The running BN statistics of `net`'s layers (leading slices of the supernet's exponential averages),
+ * i.e. what evaluation sees without recalibration. Caller disposes.
+ */
+export function runningStats(store: ParamStore, net: ScaledNetwork): BnStats {
+  const layers = new Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D }>();
+  const shapes = new Map(networkParams(net).map((s) => [s.name, s.shape]));
+  for (const prefix of bnPrefixes(net)) {
+    const shape = shapes.get(`${prefix}.bn.gamma`) as readonly number[];
+    const names = runningNames(`${prefix}.bn.gamma`);
+    const pick = (name: string): tf.Tensor1D => {
+      const v = store.running.get(name);
+      if (!v) throw new Error(`no running statistics ${name}`);
+      return tf.tidy(() => tf.clone(leadingSlice(v, shape))) as tf.Tensor1D;
+    };
+    layers.set(prefix, { mean: pick(names.mean), variance: pick(names.variance) });
+  }
+  return new BnStats(layers);
+}
+
+/**
  * Folds BN into the preceding conv: W' = W·γ/√(σ²+ε) per output channel, b' = β − μ·γ/√(σ²+ε).
  * Returns the folded tensors (caller disposes) keyed `${prefix}.w` / `${prefix}.b`.
  */
@@ -163,9 +183,12 @@ export function foldedConvBn(folded: Map<string, tf.Tensor>): ConvBn {
 
 /** Options of {@link evaluateSubnetwork}. */
 export interface EvaluateArgs {
-  /** `recalibrate` (default): population statistics from training batches, BN folded. `batch`: each
-   * evaluation batch's own statistics (the reference code). `stored`: use `stats` as given. */
-  bn?: 'recalibrate' | 'batch';
+  /**
+   * `recalibrate` (default): population statistics of this sub-network on training batches, BN folded.
+   * `batch`: each evaluation batch's own statistics (the reference code's choice).
+   * `running`: the supernet's running averages over all sampled paths, i.e. no recalibration.
+   */
+  bn?: 'recalibrate' | 'batch' | 'running';
   recalibration?: RecalibrateArgs;
   /** Split to score. Default `minival` (never the test set during search). */
   split?: 'minival' | 'test';
@@ -227,8 +250,8 @@ export async function evaluateSubnetwork(source: WeightSource, arch: Architectur
   let stats: BnStats | undefined;
   let folded: Map<string, tf.Tensor> | undefined;
   try {
-    if (bn === 'recalibrate') {
-      stats = await recalibrateBn(source.store, net, data.train, data.normalization, r);
+    if (bn !== 'batch') {
+      stats = bn === 'recalibrate' ? await recalibrateBn(source.store, net, data.train, data.normalization, r) : runningStats(source.store, net);
       const s = stats;
       const names: string[] = [];
       const tensors = tf.tidy(() => {

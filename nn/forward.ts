@@ -53,9 +53,10 @@ export function batchMoments(y: tf.Tensor4D): { mean: tf.Tensor; variance: tf.Te
 }
 
 /** Training mode: batch statistics, with the memory-lean custom-gradient BN (+h-swish) of ./ops. */
-export function trainingConvBn(p: ParamLookup): ConvBn {
+export function trainingConvBn(p: ParamLookup, onStats?: (prefix: string, mean: tf.Tensor1D, variance: tf.Tensor1D) => void): ConvBn {
   return (prefix, x, stride, depthwise, act) => batchNormActTrain(conv(p, prefix, x, stride, depthwise),
-    p(`${prefix}.bn.gamma`) as tf.Tensor1D, p(`${prefix}.bn.beta`) as tf.Tensor1D, act);
+    p(`${prefix}.bn.gamma`) as tf.Tensor1D, p(`${prefix}.bn.beta`) as tf.Tensor1D, act,
+    onStats ? (mean, variance) => onStats(prefix, mean, variance) : undefined);
 }
 
 /**

@@ -19,9 +19,13 @@ function hardSwishGrad(y: tf.Tensor): tf.Tensor {
  * z = act(γ·(x − μ_B)/√(σ²_B + ε) + β) with batch statistics over N, H, W; `act` is h-swish or identity.
  * Gradients flow to x, γ and β (the standard BN backward through the batch statistics).
  */
-export function batchNormActTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, hswish: boolean): tf.Tensor4D {
+/** Receives a BN layer's batch mean and biased variance (kept tensors: the receiver disposes them). */
+export type BatchStatsSink = (mean: tf.Tensor1D, variance: tf.Tensor1D) => void;
+
+export function batchNormActTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, hswish: boolean, sink?: BatchStatsSink): tf.Tensor4D {
   const op = tf.customGrad(((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     const { mean, variance } = tf.moments(xi, [0, 1, 2]);
+    if (sink) sink(tf.keep(tf.clone(mean)) as tf.Tensor1D, tf.keep(tf.clone(variance)) as tf.Tensor1D);
     const invStd = tf.rsqrt(tf.add(variance, BN_EPSILON));
     const xhat = tf.mul(tf.sub(xi, mean), invStd);
     const y = tf.add(tf.mul(xhat, g), b);

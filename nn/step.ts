@@ -8,7 +8,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ScaledNetwork } from '../core/scaling';
 import { trainingConvBn, forwardNetwork, smoothedCrossEntropy, type ParamLookup } from './forward';
 import { decays, networkParams, type ParamSpec } from './params';
-import type { ParamStore } from './store';
+import { runningNames, type ParamStore } from './store';
+
+/** Weight of the current batch in the BN running averages (PyTorch's default momentum 0.1). */
+export const BN_RUNNING_MOMENTUM = 0.1;
 
 /** Optimizer settings of one step. */
 export interface StepArgs {
@@ -58,11 +61,22 @@ export function trainStep(store: ParamStore, net: ScaledNetwork, x: tf.Tensor4D,
     const specs = networkParams(net);
     const slices = specs.map((s) => leadingSlice(store.param(s.name), s.shape));
     const index = new Map(specs.map((s, i) => [s.name, i]));
+    const batchStats: Array<{ prefix: string; mean: tf.Tensor1D; variance: tf.Tensor1D }> = [];
     const f = (...args: tf.Tensor[]): tf.Scalar => {
       const p: ParamLookup = (name) => args[index.get(name) as number] as tf.Tensor;
-      return smoothedCrossEntropy(forwardNetwork(net, p, trainingConvBn(p), x), labels, a.labelSmoothing);
+      const convBn = trainingConvBn(p, (prefix, mean, variance) => batchStats.push({ prefix, mean, variance }));
+      return smoothedCrossEntropy(forwardNetwork(net, p, convBn, x), labels, a.labelSmoothing);
     };
     const { value, grads } = tf.valueAndGrads(f)(slices);
+    // Running statistics of the used channels only (the "uncalibrated" baseline of evaluation).
+    for (const { prefix, mean, variance } of batchStats) {
+      const names = runningNames(`${prefix}.bn.gamma`);
+      for (const [name, batch] of [[names.mean, mean], [names.variance, variance]] as const) {
+        const v = store.running.get(name) as tf.Variable;
+        assignLeading(v, tf.add(tf.mul(leadingSlice(v, batch.shape), 1 - BN_RUNNING_MOMENTUM), tf.mul(batch, BN_RUNNING_MOMENTUM)));
+        batch.dispose();
+      }
+    }
     specs.forEach((s, i) => {
       const w = slices[i] as tf.Tensor;
       let g = grads[i] as tf.Tensor;

@@ -10,8 +10,8 @@ import type { ParamSpec } from './params';
 /** Where a tensor lives in the serialized byte blob. */
 export interface TensorEntry {
   readonly name: string;
-  /** `param` = weights, `momentum` = the optimizer slot of the same-named param. */
-  readonly slot: 'param' | 'momentum';
+  /** `param` = weights, `momentum` = the optimizer slot of the same-named param, `running` = BN running statistics. */
+  readonly slot: 'param' | 'momentum' | 'running';
   readonly shape: number[];
   readonly dtype: 'float32';
   /** Byte offset and byte length in the blob. */
@@ -62,10 +62,28 @@ function zerosVariable(s: ParamSpec): tf.Variable {
   return v;
 }
 
-/** Parameters and momentum buffers by name. Call {@link ParamStore.dispose} when done. */
+/** Names of the running-statistics tensors of the BN layer whose γ is `gammaName`. */
+export function runningNames(gammaName: string): { mean: string; variance: string } {
+  const prefix = gammaName.slice(0, -'.bn.gamma'.length);
+  return { mean: `${prefix}.bn.running_mean`, variance: `${prefix}.bn.running_var` };
+}
+
+function bnRunningSpecs(specs: readonly ParamSpec[]): Array<{ name: string; shape: number[]; init: 0 | 1 }> {
+  return specs.filter((s) => s.role === 'gamma').flatMap((s) => {
+    const n = runningNames(s.name);
+    return [{ name: n.mean, shape: s.shape.slice(), init: 0 as const }, { name: n.variance, shape: s.shape.slice(), init: 1 as const }];
+  });
+}
+
+/**
+ * Parameters, momentum buffers and BN running statistics by name. The running statistics are the
+ * classic exponential averages over every sampled path (what a one-shot supernet has without
+ * recalibration); evaluation uses them only as the "uncalibrated" baseline. Call {@link ParamStore.dispose}.
+ */
 export class ParamStore {
   readonly params = new Map<string, tf.Variable>();
   readonly momentum = new Map<string, tf.Variable>();
+  readonly running = new Map<string, tf.Variable>();
   readonly specs: ReadonlyMap<string, ParamSpec>;
 
   private constructor(specs: readonly ParamSpec[]) {
@@ -81,18 +99,10 @@ export class ParamStore {
       t.dispose();
       store.momentum.set(s.name, zerosVariable(s));
     }
-    return store;
-  }
-
-  /** A store with the given parameter values (copied) and zero momentum. */
-  static fromTensors(specs: readonly ParamSpec[], values: ReadonlyMap<string, tf.Tensor>): ParamStore {
-    const store = new ParamStore(specs);
-    for (const s of specs) {
-      const v = values.get(s.name);
-      if (!v) throw new Error(`ParamStore.fromTensors: no value for ${s.name}`);
-      if (!tf.util.arraysEqual(v.shape, s.shape as number[])) throw new Error(`ParamStore.fromTensors: ${s.name} has shape [${v.shape.join(',')}], expected [${s.shape.join(',')}]`);
-      store.params.set(s.name, tf.variable(v, false));
-      store.momentum.set(s.name, zerosVariable(s));
+    for (const r of bnRunningSpecs(specs)) {
+      const t = r.init === 0 ? tf.zeros(r.shape) : tf.ones(r.shape);
+      store.running.set(r.name, tf.variable(t, false));
+      t.dispose();
     }
     return store;
   }
@@ -116,7 +126,7 @@ export class ParamStore {
     const entries: TensorEntry[] = [];
     const chunks: Float32Array[] = [];
     let offset = 0;
-    for (const [slot, map] of [['param', this.params], ['momentum', this.momentum]] as const) {
+    for (const [slot, map] of [['param', this.params], ['momentum', this.momentum], ['running', this.running]] as const) {
       for (const [name, v] of map) {
         const data = (await v.data()) as Float32Array;
         entries.push({ name, slot, shape: v.shape.slice(), dtype: 'float32', offset, bytes: data.byteLength });
@@ -137,23 +147,26 @@ export class ParamStore {
   static fromBytes(specs: readonly ParamSpec[], entries: readonly TensorEntry[], bytes: Uint8Array): ParamStore {
     const store = new ParamStore(specs);
     const byKey = new Map(entries.map((e) => [`${e.slot}:${e.name}`, e]));
-    for (const s of specs) {
-      for (const slot of ['param', 'momentum'] as const) {
-        const e = byKey.get(`${slot}:${s.name}`);
-        if (!e) throw new Error(`checkpoint: missing ${slot} of ${s.name}`);
-        if (!tf.util.arraysEqual(e.shape, s.shape as number[])) {
-          throw new Error(`checkpoint: ${slot} ${s.name} has shape [${e.shape.join(',')}], this network expects [${s.shape.join(',')}]`);
-        }
-        if (e.offset + e.bytes > bytes.length || e.bytes !== 4 * s.shape.reduce((a, b) => a * b, 1)) {
-          throw new Error(`checkpoint: ${slot} ${s.name} at byte ${e.offset} (+${e.bytes}) does not fit a ${bytes.length}-byte blob of float32`);
-        }
-        const copy = bytes.slice(e.offset, e.offset + e.bytes);
-        const t = tf.tensor(new Float32Array(copy.buffer), e.shape);
-        (slot === 'param' ? store.params : store.momentum).set(s.name, tf.variable(t, false));
-        t.dispose();
+    const wanted = [
+      ...specs.flatMap((s) => (['param', 'momentum'] as const).map((slot) => ({ slot, name: s.name, shape: s.shape }))),
+      ...bnRunningSpecs(specs).map((r) => ({ slot: 'running' as const, name: r.name, shape: r.shape })),
+    ];
+    for (const s of wanted) {
+      const slot = s.slot;
+      const e = byKey.get(`${slot}:${s.name}`);
+      if (!e) throw new Error(`checkpoint: missing ${slot} of ${s.name}`);
+      if (!tf.util.arraysEqual(e.shape, s.shape as number[])) {
+        throw new Error(`checkpoint: ${slot} ${s.name} has shape [${e.shape.join(',')}], this network expects [${s.shape.join(',')}]`);
       }
+      if (e.offset + e.bytes > bytes.length || e.bytes !== 4 * s.shape.reduce((a, b) => a * b, 1)) {
+        throw new Error(`checkpoint: ${slot} ${s.name} at byte ${e.offset} (+${e.bytes}) does not fit a ${bytes.length}-byte blob of float32`);
+      }
+      const copy = bytes.slice(e.offset, e.offset + e.bytes);
+      const t = tf.tensor(new Float32Array(copy.buffer), e.shape);
+      (slot === 'param' ? store.params : slot === 'momentum' ? store.momentum : store.running).set(s.name, tf.variable(t, false));
+      t.dispose();
     }
-    if (entries.length !== 2 * specs.length) throw new Error(`checkpoint: ${entries.length} tensors, this network has ${2 * specs.length}`);
+    if (entries.length !== wanted.length) throw new Error(`checkpoint: ${entries.length} tensors, this network has ${wanted.length}`);
     return store;
   }
 
@@ -161,7 +174,9 @@ export class ParamStore {
   dispose(): void {
     for (const v of this.params.values()) v.dispose();
     for (const v of this.momentum.values()) v.dispose();
+    for (const v of this.running.values()) v.dispose();
     this.params.clear();
     this.momentum.clear();
+    this.running.clear();
   }
 }

@@ -34,10 +34,24 @@ test('a training step moves only the sampled path: unused layers and the unused 
     for (let s = 0; s < 4; s++) {
       const before = snapshot(trainer.store.params);
       const beforeMomentum = snapshot(trainer.store.momentum);
+      const beforeRunning = snapshot(trainer.store.running);
       const progress = trainer.trainOneStep();
       const used = new Map(networkParams(scaleNetwork(space, progress.arch)).map((p) => [p.name, p.shape]));
       const after = snapshot(trainer.store.params);
       const afterMomentum = snapshot(trainer.store.momentum);
+      const afterRunning = snapshot(trainer.store.running);
+      for (const [name, old] of beforeRunning) {
+        const gamma = name.replace(/running_(mean|var)$/, 'gamma');
+        const corner = used.get(gamma);
+        const now = afterRunning.get(name) as Float32Array;
+        if (!corner) {
+          assert.deepEqual(now, old, `running statistics ${name} of an unused layer changed`);
+          continue;
+        }
+        const c = corner[0] as number;
+        assert.deepEqual(now.subarray(c), old.subarray(c), `running statistics ${name} changed outside the used ${c} channels`);
+        assert.notDeepEqual(now.subarray(0, c), old.subarray(0, c), `running statistics ${name} of a used layer did not move`);
+      }
       for (const [name, old] of before) {
         const now = after.get(name) as Float32Array;
         const corner = used.get(name);
