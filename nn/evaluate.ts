@@ -45,18 +45,12 @@ export interface WeightSource {
   readonly step: number;
 }
 
-/** A lookup of `net`'s parameters as leading slices of the store's tensors (caller disposes via tidy). */
+/**
+ * A lookup of `net`'s parameters as leading slices of the store's tensors. Not memoised on purpose:
+ * slices are cheap, and a memo would hand out tensors that an inner tf.tidy already freed.
+ */
 export function sliceLookup(store: ParamStore, net: ScaledNetwork): ParamLookup {
-  const cache = new Map<string, tf.Tensor>();
-  return (name) => {
-    let t = cache.get(name);
-    if (!t) {
-      const spec = paramShape(net, name);
-      t = leadingSlice(store.param(name), spec);
-      cache.set(name, t);
-    }
-    return t;
-  };
+  return (name) => leadingSlice(store.param(name), paramShape(net, name));
 }
 
 const shapeCache = new WeakMap<ScaledNetwork, Map<string, readonly number[]>>();
@@ -108,7 +102,7 @@ export async function recalibrateBn(store: ParamStore, net: ScaledNetwork, train
         }
         sums.set(prefix, next);
       };
-      forwardNetwork(net, p, batchStatsConvBn(p, report), x);
+      forwardNetwork(net, p, batchStatsConvBn(p, report), x, { scoped: true });
     });
     await new Promise((r) => setImmediate(r));
   }
@@ -194,7 +188,7 @@ export interface EvaluateArgs {
   split?: 'minival' | 'test';
   /** Evaluate at most this many images of the split. Default all. */
   maxImages?: number;
-  /** Evaluation batch size. Default 256. */
+  /** Evaluation batch size. Default 128. */
   batchSize?: number;
   /** Memo of results by (architecture, multipliers, resolution, options, weights step). */
   cache?: EvaluationCache;
@@ -261,12 +255,12 @@ export async function evaluateSubnetwork(source: WeightSource, arch: Architectur
       });
       folded = new Map(names.map((n, i) => [n, tensors[i] as tf.Tensor]));
     }
-    for (const batch of sequentialBatches(set, opts.batchSize ?? 256, total)) {
+    for (const batch of sequentialBatches(set, opts.batchSize ?? 128, total)) {
       const f = folded;
       correct += tf.tidy(() => {
         const x = batchToTensor(batch, data.normalization, net.input.resolution);
         const p = sliceLookup(source.store, net);
-        const logits = forwardNetwork(net, p, f ? foldedConvBn(f) : batchStatsConvBn(p), x);
+        const logits = forwardNetwork(net, p, f ? foldedConvBn(f) : batchStatsConvBn(p), x, { scoped: true });
         return countCorrect(logits, batch.labels);
       });
       await new Promise((res) => setImmediate(res));
@@ -284,7 +278,7 @@ export async function evaluateSubnetwork(source: WeightSource, arch: Architectur
 export function predictWithStats(store: ParamStore, net: ScaledNetwork, x: tf.Tensor4D, stats: BnStats): tf.Tensor2D {
   return tf.tidy(() => {
     const p = sliceLookup(store, net);
-    return forwardNetwork(net, p, storedStatsConvBn(p, (prefix) => stats.get(prefix)), x);
+    return forwardNetwork(net, p, storedStatsConvBn(p, (prefix) => stats.get(prefix)), x, { scoped: true });
   });
 }
 
@@ -293,6 +287,6 @@ export function predictFolded(store: ParamStore, net: ScaledNetwork, x: tf.Tenso
   return tf.tidy(() => {
     const p = sliceLookup(store, net);
     const folded = foldBn(p, net, stats);
-    return forwardNetwork(net, p, foldedConvBn(folded), x);
+    return forwardNetwork(net, p, foldedConvBn(folded), x, { scoped: true });
   });
 }

@@ -91,21 +91,42 @@ export function squeezeExcite(p: ParamLookup, prefix: string, x: tf.Tensor4D): t
   return tf.mul(x, tf.reshape(g, [n, 1, 1, c]));
 }
 
+/** Options of {@link forwardNetwork}. */
+export interface ForwardArgs {
+  /**
+   * Inference only: free each block's intermediates as soon as the block is done (one tf.tidy per
+   * block). Without it a whole forward pass stays alive until the caller's tidy ends, which for a
+   * 256-image batch at 40 px exceeds the wasm heap. Must be false under gradient recording. Default false.
+   */
+  scoped?: boolean;
+}
+
 /** Logits [n, classes] of `net` for input x [n, r, r, channels] (already at the network's resolution). */
-export function forwardNetwork(net: ScaledNetwork, p: ParamLookup, convBn: ConvBn, x: tf.Tensor4D): tf.Tensor2D {
-  let h = convBn('stem', x, net.stem.stride, false, true);
+export function forwardNetwork(net: ScaledNetwork, p: ParamLookup, convBn: ConvBn, x: tf.Tensor4D, args: ForwardArgs = {}): tf.Tensor2D {
+  const stage = <T extends tf.Tensor>(input: tf.Tensor, f: () => T): T => {
+    if (!args.scoped) return f();
+    const out = tf.tidy(f);
+    if (input !== x) input.dispose();
+    return out;
+  };
+  let h = stage(x, () => convBn('stem', x, net.stem.stride, false, true));
   for (const b of net.blocks) {
     const prefix = prefixOf(b);
     const input = h;
-    let y = b.expand ? convBn(`${prefix}.expand`, h, 1, false, true) : h;
-    y = convBn(`${prefix}.dw`, y, b.stride, true, true);
-    y = squeezeExcite(p, prefix, y);
-    y = convBn(`${prefix}.project`, y, 1, false, false);
-    h = b.residual ? tf.add(input, y) : y;
+    h = stage(input, () => {
+      let y = b.expand ? convBn(`${prefix}.expand`, input, 1, false, true) : input;
+      y = convBn(`${prefix}.dw`, y, b.stride, true, true);
+      y = squeezeExcite(p, prefix, y);
+      y = convBn(`${prefix}.project`, y, 1, false, false);
+      return b.residual ? tf.add(input, y) : y;
+    });
   }
-  h = convBn('head', h, 1, false, true);
-  const pooled = tf.mean(h, [1, 2]) as tf.Tensor2D;
-  return tf.add(tf.matMul(pooled, p('fc.w') as tf.Tensor2D), p('fc.b'));
+  const last = h;
+  return stage(last, () => {
+    const head = convBn('head', last, 1, false, true);
+    const pooled = tf.mean(head, [1, 2]) as tf.Tensor2D;
+    return tf.add(tf.matMul(pooled, p('fc.w') as tf.Tensor2D), p('fc.b')) as tf.Tensor2D;
+  });
 }
 
 /**
