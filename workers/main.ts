@@ -40,6 +40,9 @@ export async function createWorker(args: WorkerArgs = {}): Promise<{ worker: Wor
     // On SIGTERM running activities are cancelled at once; they commit a checkpoint and stop. Past this,
     // give up waiting (a stuck native call must not keep a node from draining forever).
     shutdownForceTime: '2 minutes',
+    // Heartbeats carry the resume point and the progress shown by `watch`; the default throttle (up to
+    // 60 s) would make both stale. SCALENET_HEARTBEAT_THROTTLE_MS overrides (tests use it to observe steps).
+    maxHeartbeatThrottleInterval: Number(process.env.SCALENET_HEARTBEAT_THROTTLE_MS ?? 5_000),
     ...(args.identity ? { identity: args.identity } : {}),
   });
   return { worker, connection };

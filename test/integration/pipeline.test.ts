@@ -5,6 +5,7 @@
  * and resumed. Every faulty run must produce exactly the numbers of the uninterrupted one.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,7 +13,7 @@ import { Worker } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { RunResults } from '../../activities/records';
-import { runHistory, HISTORY_FORMAT } from '../../cli/history';
+import { runHistory, HISTORY_FORMAT, type RunHistory } from '../../cli/history';
 import { startMinio, startTemporal, stopMinio, stopTemporal } from '../../infra/local';
 import type { SupernetEpochResult } from '../../core/pipeline';
 import { CheckpointStore } from '../../storage/checkpoints';
@@ -116,8 +117,11 @@ describe('ScaleNet run on the tiny preset', { skip: skipWithoutServers }, () => 
     await startTinyRun(client, fleet, runId);
 
     // 1. SIGKILL every worker while the supernet trains (after the first checkpoint), then bring two back.
-    await eventually('a supernet checkpoint', async () => (await supernetSteps(store, runId)).length > 0, 120_000);
-    const stepAtKill = await heartbeatStep(client, `${runId}.train-supernet`);
+    // Kill two steps past the first checkpoint (step 4): the work lost should be those two steps.
+    const stepAtKill = await eventually('step 6 of the supernet', async () => {
+      const s = await heartbeatStep(client, `${runId}.train-supernet`);
+      return s >= 6 ? s : undefined;
+    }, 180_000);
     await fleet.killAll();
     await fleet.add();
     await fleet.add();
@@ -154,5 +158,50 @@ describe('ScaleNet run on the tiny preset', { skip: skipWithoutServers }, () => 
     } finally {
       await close2();
     }
+  });
+  it('falls back from a corrupt checkpoint visibly, and `resume` finishes a terminated run without retraining the supernet', async () => {
+    const fleet = new TestFleet();
+    fleets.push(fleet);
+    await fleet.add();
+    const runId = uniqueId('tiny-resume');
+    await startTinyRun(client, fleet, runId);
+
+    // Kill the worker in epoch 1 (after checkpoints at 4, 8, 12, 16), corrupt the newest checkpoint, restart.
+    await eventually('step 18 of the supernet', async () => (await heartbeatStep(client, `${runId}.train-supernet`)) >= 18 || undefined, 240_000);
+    await fleet.killAll();
+    const ck = new CheckpointStore(store, runId, 'train-supernet');
+    const [newest] = await ck.steps();
+    const loaded = (await ck.loadLatestValid())!;
+    assert.equal(loaded.manifest.step, newest);
+    await store.client.putObject(store.bucket, loaded.manifest.objects['tensors.bin']!.key, Buffer.from('corrupted'));
+    await fleet.add();
+
+    // Terminate the run while it searches, then resume it through the CLI.
+    await eventually('the search under way', async () => (await searchStates(store, runId)) > 0, 240_000);
+    await client.workflow.getHandle(runId).terminate('test: terminated mid-search');
+    const supernetManifests = await ck.steps();
+    const cli = spawnSync(process.execPath, [join(repoRoot, 'bin', 'scalenet.js'), 'resume', runId, '--detach'], { encoding: 'utf8', env: process.env });
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.match(cli.stderr, /resumed run .* \(was terminated\)/);
+    const resumed = await runResults(client, store, runId);
+    assert.deepEqual(comparable(resumed), comparable(reference), 'same numbers as the uninterrupted run');
+    assert.deepEqual(await ck.steps(), supernetManifests, 'no supernet checkpoint was written after the resume');
+
+    const again = spawnSync(process.execPath, [join(repoRoot, 'bin', 'scalenet.js'), 'resume', runId], { encoding: 'utf8', env: process.env });
+    assert.equal(again.status, 0);
+    assert.match(again.stdout, /already completed; nothing to resume/);
+
+    const h = JSON.parse(spawnSync(process.execPath, [join(repoRoot, 'bin', 'scalenet.js'), 'history', runId, '--json'], { encoding: 'utf8', env: process.env }).stdout) as RunHistory;
+    assert.equal(h.format, HISTORY_FORMAT);
+    const notes = h.entries.flatMap((e) => e.notes);
+    assert.ok(notes.some((n) => n.includes(`step-${String(newest).padStart(10, '0')}`) && n.includes('sha256')), `history shows the skipped checkpoint: ${notes.join(' | ')}`);
+
+    const status = JSON.parse(spawnSync(process.execPath, [join(repoRoot, 'bin', 'scalenet.js'), 'status', runId, '--json'], { encoding: 'utf8', env: process.env }).stdout) as { state: string; stage: string };
+    assert.equal(status.state, 'completed');
+    assert.equal(status.stage, 'report');
+    const results = JSON.parse(spawnSync(process.execPath, [join(repoRoot, 'bin', 'scalenet.js'), 'results', runId, '--json'], { encoding: 'utf8', env: process.env }).stdout) as RunResults;
+    assert.equal(results.format, 'scalenet.results/v1');
+    assert.deepEqual(results.family.map((f) => f.model), reference.family.map((f) => f.model));
+    await fleet.killAll('SIGTERM');
   });
 });

@@ -1,0 +1,80 @@
+/**
+ * Turning a retrained network into artifacts: a TensorFlow.js layers model (model.json + weights.bin,
+ * loadable with `tf.loadLayersModel` once nn/layers is imported) stored in MinIO, and its latency.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { FamilyModel } from '../core/pipeline';
+import type { ObjectRef } from '../core/refs';
+import type { Dataset } from '../data/dataset';
+import type { RecalibrateArgs } from '../nn/evaluate';
+import { extractSubnetworkModel } from '../nn/retrain';
+import type { StandaloneTrainer } from '../nn/trainer';
+import { objectKey, type ArtifactStore } from '../storage/store';
+
+const WEIGHTS_FILE = 'weights.bin';
+
+/** Serializes a model in memory exactly as a file export would (model.json + one weights file). */
+export async function modelArtifacts(model: tfl.LayersModel): Promise<{ json: Buffer; weights: Buffer }> {
+  let out: { json: Buffer; weights: Buffer } | undefined;
+  await model.save({
+    save: async (a: tf.io.ModelArtifacts) => {
+      const weights = a.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(a.weightData);
+      const json = {
+        modelTopology: a.modelTopology,
+        format: a.format ?? 'layers-model',
+        generatedBy: a.generatedBy,
+        convertedBy: a.convertedBy ?? null,
+        weightsManifest: [{ paths: [WEIGHTS_FILE], weights: a.weightSpecs ?? [] }],
+      };
+      out = { json: Buffer.from(JSON.stringify(json)), weights: Buffer.from(weights) };
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(a) };
+    },
+  });
+  if (!out) throw new Error('model.save did not call the handler');
+  return out;
+}
+
+export interface ExportArgs {
+  runId: string;
+  model: FamilyModel;
+  trainer: StandaloneTrainer;
+  data: Dataset;
+  seed: number;
+  recalibration: RecalibrateArgs;
+  testAccuracy: number;
+  backend: string;
+}
+
+/** Builds the trained model (BN recalibrated) and stores it under runs/<run>/retrain/<model>/model/. */
+export async function exportRetrainedModel(store: ArtifactStore, a: ExportArgs): Promise<{ model: tfl.LayersModel; modelJson: ObjectRef; weights: ObjectRef }> {
+  const model = await extractSubnetworkModel(a.trainer, a.model.arch, a.data, { ...a.recalibration, seed: a.seed });
+  const { json, weights } = await modelArtifacts(model);
+  const dir = ['runs', a.runId, 'retrain', a.model.name, 'model'];
+  const weightsRef = await store.putBuffer(objectKey(...dir, WEIGHTS_FILE), weights);
+  const modelJson = await store.putBuffer(objectKey(...dir, 'model.json'), json, 'application/json');
+  return { model, modelJson, weights: weightsRef };
+}
+
+/** Median milliseconds of one forward pass at batch 1 (after warm-up). */
+export async function measureLatencyMs(model: tfl.LayersModel, resolution: number, channels: number, runs = 20): Promise<number> {
+  const x = tf.zeros([1, resolution, resolution, channels]);
+  try {
+    const once = async () => {
+      const y = model.predict(x) as tf.Tensor;
+      await y.data();
+      y.dispose();
+    };
+    for (let i = 0; i < 3; i++) await once();
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t = performance.now();
+      await once();
+      times.push(performance.now() - t);
+    }
+    times.sort((p, q) => p - q);
+    return times[Math.floor(times.length / 2)]!;
+  } finally {
+    x.dispose();
+  }
+}
