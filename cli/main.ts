@@ -7,7 +7,9 @@ import { Command, CommanderError } from 'commander';
 import { ZodError } from 'zod';
 import { registerCoreCommands } from './commands/core';
 import { registerDemoCommand } from './commands/demo';
+import { registerExportCommand } from './commands/export';
 import { registerInfraCommands } from './commands/infra';
+import { registerReportCommand } from './commands/report';
 import { registerRunCommands } from './commands/run';
 import { InvalidInputError } from '../core/errors';
 import { EXIT, UsageError } from './errors';
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerInfraCommands(program);
   registerRunCommands(program);
+  registerReportCommand(program);
+  registerExportCommand(program);
   registerDemoCommand(program);
   registerCoreCommands(program);
   return program;

@@ -1,0 +1,123 @@
+/**
+ * The run report as one self-contained HTML page: inline CSS, plots as inline SVG (report/render.ts),
+ * tables as HTML. It loads nothing (no script, font, image or stylesheet URL), so it opens offline and
+ * can be mailed or archived as one file.
+ */
+import { reportCharts, type Chart } from './charts';
+import type { ReportData } from './model';
+import { renderSvg } from './render';
+
+/** Escapes text for HTML element content and attribute values. */
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+const pct = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : `${(x * 100).toFixed(2)}%`);
+const num = (x: number) => x.toLocaleString('en-US');
+const secs = (x: number) => (x >= 120 ? `${(x / 60).toFixed(1)} min` : `${x.toFixed(1)} s`);
+
+function table(head: string[], rows: string[][], numeric: boolean[] = []): string {
+  const th = head.map((h, i) => `<th${numeric[i] ? ' class="num"' : ''}>${escapeHtml(h)}</th>`).join('');
+  const tr = rows.map((r) => `<tr>${r.map((c, i) => `<td${numeric[i] ? ' class="num"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
+  return `<table><thead><tr>${th}</tr></thead><tbody>\n${tr}\n</tbody></table>`;
+}
+
+function familySection(d: ReportData): string {
+  const r = d.results;
+  const rows = r.family.map((f) => [
+    f.model, f.kind, String(f.level), f.depth.toFixed(3), f.width.toFixed(3), String(f.resolution), num(f.macs), num(f.params),
+    pct(f.supernetAccuracy), pct(f.retrainedAccuracy), f.kind === 'baseline' ? '' : pct(f.baselineAccuracy),
+    f.latencyMs === null ? '—' : f.latencyMs.toFixed(2),
+  ]);
+  const head = ['model', 'kind', 'level', 'depth', 'width', 'resolution', 'MACs', 'params', 'supernet acc (minival)', 'retrained acc (test)', 'baseline acc (test)', 'latency ms'];
+  const numeric = head.map((_, i) => i >= 2);
+  const ex = r.extrapolation;
+  const coeff = ex.coefficients
+    ? `Fitted trend ln m = a + b·s: depth b = ${ex.coefficients.depth.b.toFixed(4)}, width b = ${ex.coefficients.width.b.toFixed(4)}, resolution b = ${ex.coefficients.resolution.b.toFixed(4)}.`
+    : '';
+  const exText = ex.levels.length === 0
+    ? 'No levels beyond the searched ones were requested.'
+    : `Levels ${ex.levels.map((l) => l.level).join(', ')} were placed by ${ex.method === 'trend' ? 'extrapolating the searched scaling trend' : 'the compound-scaling direction (fallback)'}. ${coeff}${ex.note ? ` ${ex.note}` : ''}`;
+  return `<section id="family"><h2>The family</h2>
+<p>Base network S0 (kernel sizes per stage): <code>${escapeHtml(JSON.stringify(r.base))}</code>. Searched models read their accuracy
+off the shared weights (minival split, held out from training); every model was then retrained from scratch and scored on the test split.
+Baselines B<i>s</i> scale the same S0 by EfficientNet's compound rule to the same MACs.</p>
+${table(head, rows, numeric)}
+<p>${escapeHtml(exText)}</p></section>`;
+}
+
+function failuresSection(d: ReportData): string {
+  const notable = d.history.filter((e) => e.attempts > 1 || e.lastFailure || e.notes.length > 0 || e.outcome !== 'completed');
+  const retried = d.history.filter((e) => e.attempts > 1).length;
+  const body = notable.length === 0
+    ? '<p>Every activity completed on its first attempt.</p>'
+    : table(
+      ['stage', 'activity', 'attempts', 'outcome', 'worker', 'last failure', 'notes'],
+      notable.map((e) => [e.stage, e.activity, String(e.attempts), e.outcome, e.worker ?? '', e.lastFailure ?? '', e.notes.join('; ')]),
+      [false, false, true],
+    );
+  return `<section id="failures"><h2>Attempts and failures</h2>
+<p>${num(d.history.length)} activity executions; ${num(retried)} needed more than one attempt.</p>
+${body}</section>`;
+}
+
+function computeSection(d: ReportData): string {
+  const entries = Object.entries(d.results.computeSeconds);
+  const total = entries.reduce((a, [, s]) => a + s, 0);
+  const search = (d.results.computeSeconds['train-supernet'] ?? 0) + (d.results.computeSeconds.search ?? 0);
+  return `<p>Total compute ${escapeHtml(secs(total))}; the search itself (super-supernet training + evolutionary search) took ${escapeHtml(secs(search))}${
+    d.results.search.evaluations ? `, with ${num(d.results.search.evaluations)} distinct sub-networks evaluated` : ''}.</p>`;
+}
+
+async function figure(c: Chart): Promise<string> {
+  const body = c.rows > 0 ? await renderSvg(c.spec) : '<p class="empty">No data recorded for this plot.</p>';
+  return `<figure class="plot" id="plot-${escapeHtml(c.id)}" data-plot="${escapeHtml(c.id)}" data-rows="${c.rows}">
+<h3>${escapeHtml(c.title)}</h3>
+${body}
+<figcaption>${escapeHtml(c.caption)}</figcaption></figure>`;
+}
+
+const CSS = `
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 2rem auto; max-width: 1100px; padding: 0 1rem; color: #222; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #ddd; } h3 { font-size: 1.05rem; }
+.meta { color: #555; font-size: .9rem; } code { font-size: .85rem; background: #f4f4f4; padding: 0 .2rem; }
+table { border-collapse: collapse; font-size: .85rem; margin: .6rem 0; } th, td { padding: .25rem .55rem; border-bottom: 1px solid #e5e5e5; text-align: left; vertical-align: top; }
+th { background: #f7f7f7; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+figure.plot { margin: 1.2rem 0 2rem; } figure.plot svg { max-width: 100%; height: auto; }
+figcaption { color: #555; font-size: .85rem; max-width: 800px; } .empty { color: #a50f15; }
+`;
+
+/** The report page for a run. Renders every plot; resolves to the HTML text. */
+export async function buildReportHtml(d: ReportData): Promise<string> {
+  const r = d.results;
+  const charts = reportCharts(d);
+  const figures: string[] = [];
+  for (const c of charts) figures.push(await figure(c));
+  const [tradeoff, fitness, strategies, loss, timeline, compute] = figures;
+  const space = typeof r.config.space === 'string' ? r.config.space : JSON.stringify(r.config.space);
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>ScaleNet run ${escapeHtml(d.runId)}</title>
+<style>${CSS}</style></head>
+<body>
+<h1>ScaleNet run <code>${escapeHtml(d.runId)}</code></h1>
+<p class="meta">config <code>${escapeHtml(r.config.name)}</code> (hash <code>${escapeHtml(r.configHash)}</code>) · dataset ${escapeHtml(r.config.dataset.kind)} ·
+space ${escapeHtml(space)} · seed ${escapeHtml(String(r.config.seed))} · backend ${escapeHtml(r.backend ?? 'unknown')} · report built ${escapeHtml(d.generatedAt)}</p>
+${familySection(d)}
+<section id="tradeoff"><h2>Accuracy and cost</h2>
+${tradeoff}</section>
+<section id="search"><h2>The search</h2>
+<p>${num(r.search.evaluations)} distinct sub-networks evaluated; final fitness of the base ${escapeHtml(pct(r.search.fitness))}.</p>
+${fitness}
+${strategies}</section>
+<section id="supernet"><h2>Super-supernet training</h2>
+${loss}</section>
+<section id="stages"><h2>Stages</h2>
+${timeline}
+${compute}
+${computeSection(d)}</section>
+${failuresSection(d)}
+</body></html>
+`;
+}
