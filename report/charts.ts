@@ -25,7 +25,7 @@ const WIDTH = 640;
 const HEIGHT = 320;
 
 /** Accuracy as a percentage with two decimals (Vega formats; values stay in [0, 1]). */
-const pctAxis = { format: '.0%' } as const;
+const pctAxis = { format: '.1~%' } as const;
 
 // Series of the accuracy-vs-MACs plot, in legend order.
 const SERIES = {
@@ -198,21 +198,36 @@ export function lossChart(d: ReportData): Chart {
   };
 }
 
+/**
+ * The timeline row of an activity: its stage, split per model where a stage fans out into one child
+ * workflow per model (`<run>.retrain.S1` → `retrain S1`), so parallel executions do not hide each other.
+ */
+export function laneOf(runId: string, stage: string, workflowId: string): string {
+  if (!workflowId.startsWith(`${runId}.`)) return stage;
+  const parts = workflowId.slice(runId.length + 1).split('.');
+  return parts.length > 1 ? `${stage} ${parts.slice(1).join('.')}` : stage;
+}
+
 /** When each stage's activities ran, on how many attempts, and how they ended. */
 export function timelineChart(d: ReportData): Chart {
   const t0 = Math.min(...d.history.map((e) => Date.parse(e.start)));
-  const order = [...STAGES] as string[];
   const rows = d.history.map((e) => {
     const start = (Date.parse(e.start) - t0) / 1000;
     const end = e.end ? (Date.parse(e.end) - t0) / 1000 : start;
     return {
-      stage: e.stage, activity: e.activity, start, end: Math.max(end, start + 0.05),
+      lane: laneOf(d.runId, e.stage, e.workflowId), stage: e.stage, activity: e.activity, start, end: Math.max(end, start + 0.05),
       attempts: e.attempts, outcome: e.attempts > 1 && e.outcome === 'completed' ? 'completed after retry' : e.outcome,
       worker: e.worker ?? '', failure: e.lastFailure ?? '', notes: e.notes.join('; '),
     };
   });
-  for (const r of rows) if (!order.includes(r.stage)) order.push(r.stage);
-  const y = { field: 'stage', type: 'nominal', title: null, sort: order } as const;
+  const stageRank = (stage: string) => { const i = (STAGES as readonly string[]).indexOf(stage); return i < 0 ? STAGES.length : i; };
+  // Per-model lanes in family order (S0, S1, …, B1, …), as in the table.
+  const models = d.results.family.map((f) => f.model);
+  const modelRank = (lane: string) => { const i = models.indexOf(lane.split(' ')[1] ?? ''); return i < 0 ? models.length : i; };
+  const order = [...new Map(rows.map((r) => [r.lane, r.stage])).entries()]
+    .sort(([la, sa], [lb, sb]) => stageRank(sa) - stageRank(sb) || modelRank(la) - modelRank(lb) || la.localeCompare(lb, 'en', { numeric: true }))
+    .map(([lane]) => lane);
+  const y = { field: 'lane', type: 'nominal', title: null, sort: order } as const;
   const spec: TopLevelSpec = {
     width: WIDTH, height: { step: 26 },
     data: { values: rows },
@@ -226,7 +241,7 @@ export function timelineChart(d: ReportData): Chart {
             scale: { domain: ['completed', 'completed after retry', 'failed', 'timed_out', 'cancelled', 'running'], range: ['#74c476', '#fd8d3c', '#de2d26', '#a50f15', '#969696', '#6baed6'] },
           },
           tooltip: [
-            { field: 'stage' }, { field: 'activity' }, { field: 'attempts' }, { field: 'outcome' }, { field: 'worker' },
+            { field: 'lane', title: 'stage' }, { field: 'activity' }, { field: 'attempts' }, { field: 'outcome' }, { field: 'worker' },
             { field: 'start', format: '.1f', title: 'start (s)' }, { field: 'end', format: '.1f', title: 'end (s)' },
             { field: 'failure', title: 'last failure' }, { field: 'notes' },
           ],

@@ -13,10 +13,10 @@ import { syntheticAccuracy } from '../core/synthetic';
 
 const ref = (key: string) => ({ bucket: 'scalenet-test', key, sha256: 'a'.repeat(64), bytes: 100 });
 
-function entry(stage: string, activity: string, start: number, seconds: number, extra: Partial<HistoryEntry> = {}): HistoryEntry {
+function entry(stage: string, activity: string, start: number, seconds: number, extra: Partial<HistoryEntry>): HistoryEntry {
   const t0 = Date.parse('2026-01-01T00:00:00Z');
   return {
-    stage, workflowId: `fixture-run.${stage}`, activity, attempts: 1, worker: 'worker-1',
+    stage, workflowId: '', activity, attempts: 1, worker: 'worker-1',
     start: new Date(t0 + start * 1000).toISOString(), end: new Date(t0 + (start + seconds) * 1000).toISOString(),
     durationSeconds: seconds, outcome: 'completed', lastFailure: null, artifacts: [], notes: [], ...extra,
   };
@@ -60,15 +60,17 @@ export function reportFixture(o: FixtureOptions = {}): ReportData {
     stageTimes: {},
     backend: 'wasm',
   };
+  const at = (stage: string, activity: string, start: number, seconds: number, extra: Partial<HistoryEntry> = {}) =>
+    entry(stage, activity, start, seconds, { workflowId: `${runId}.${stage}`, ...extra });
   const history = [
-    entry('prepare-data', 'prepareData', 0, 3),
-    entry('train-supernet', 'trainSupernetEpoch', 3, 40),
-    entry('train-supernet', 'trainSupernetEpoch', 43, 55, { attempts: 2, worker: 'worker-2', lastFailure: 'activity Heartbeat timeout', notes: [`skipped checkpoint runs/${runId}/train-supernet/ckpt/000040/manifest.json: sha256 mismatch`] }),
-    entry('search', 'evaluateCandidates', 98, 20),
-    entry('search', 'evaluateCandidates', 118, 25),
-    entry('extrapolate', 'saveStageRecord', 143, 0.2),
-    ...family.models.map((m, i) => entry('retrain', 'retrainModel', 144 + 10 * i, 30)),
-    entry('report', 'writeRunResults', 250, 1),
+    at('prepare-data', 'prepareData', 0, 3, { workflowId: runId }),
+    at('train-supernet', 'trainSupernetEpoch', 3, 40),
+    at('train-supernet', 'trainSupernetEpoch', 43, 55, { attempts: 2, worker: 'worker-2', lastFailure: 'activity Heartbeat timeout', notes: [`skipped checkpoint runs/${runId}/train-supernet/ckpt/000040/manifest.json: sha256 mismatch`] }),
+    at('search', 'evaluateCandidates', 98, 20),
+    at('search', 'evaluateCandidates', 118, 25),
+    at('extrapolate', 'saveStageRecord', 143, 0.2, { workflowId: runId }),
+    ...family.models.map((m, i) => at('retrain', 'retrainModel', 144 + 10 * i, 30, { workflowId: `${runId}.retrain.${m.name}` })),
+    at('report', 'writeRunResults', 250, 1, { workflowId: runId }),
     ...(o.history ?? []),
   ];
   return {

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { architectureKey } from '../../../core/arch';
 import { architectureMacs, baseMacs, levelTriples } from '../../../core/feasibility';
 import { getPreset } from '../../../core/presets';
-import { reportCharts, type Chart } from '../../../report/charts';
+import { laneOf, reportCharts, type Chart } from '../../../report/charts';
 import { buildReportHtml, escapeHtml } from '../../../report/html';
 import {
   evaluatedFromGenerations, evaluatedFromMemo, generationFitness, paretoFront, parseArchitectureKey, thinLoss,
@@ -152,6 +152,16 @@ describe('report plots (Vega-Lite → SVG) on fixture data', () => {
     assert.ok(front.length >= 2, 'a real search has a front of several points');
     const familyWithAcc = data.results.family.filter((f) => f.retrainedAccuracy !== null).length;
     assert.equal(rows.filter((r) => r.series.includes('retrained')).length, familyWithAcc);
+  });
+
+  it('timeline: one row per stage, and per model where a stage fans out, in stage and family order', () => {
+    assert.equal(laneOf('r1', 'retrain', 'r1.retrain.S2'), 'retrain S2');
+    assert.equal(laneOf('r1', 'search', 'r1.search'), 'search');
+    assert.equal(laneOf('r1', 'report', 'r1'), 'report');
+    const c = charts.find((x) => x.id === 'timeline')!;
+    const y = (c.spec as { layer: { encoding: { y: { sort: string[] } } }[] }).layer[0]!.encoding.y;
+    const models = data.results.family.map((f) => f.model);
+    assert.deepEqual(y.sort, ['prepare-data', 'train-supernet', 'search', 'extrapolate', ...models.map((m) => `retrain ${m}`), 'report']);
   });
 
   it('fitness per generation covers every recorded generation of every round', () => {
