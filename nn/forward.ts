@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ScaledNetwork } from '../core/scaling';
 import { BN_EPSILON } from './constants';
-import { batchNormActTrain } from './ops';
+import { batchNormActTrain, momentsNHW } from './ops';
 import { prefixOf } from './params';
 
 export { BN_EPSILON };
@@ -49,7 +49,7 @@ export function batchNorm(p: ParamLookup, prefix: string, x: tf.Tensor4D, mean: 
 
 /** Per-channel batch mean and (biased) variance of an NHWC activation. */
 export function batchMoments(y: tf.Tensor4D): { mean: tf.Tensor; variance: tf.Tensor } {
-  return tf.moments(y, [0, 1, 2]);
+  return momentsNHW(y);
 }
 
 /** Training mode: batch statistics, with the memory-lean custom-gradient BN (+h-swish) of ./ops. */
@@ -85,9 +85,9 @@ export function storedStatsConvBn(p: ParamLookup, stats: (prefix: string) => { m
 /** Squeeze-excite: avg-pool → FC(hidden→se)+bias → ReLU → FC(se→hidden)+bias → h-sigmoid → scale. */
 export function squeezeExcite(p: ParamLookup, prefix: string, x: tf.Tensor4D): tf.Tensor4D {
   const [n, , , c] = x.shape;
-  const s = tf.mean(x, [1, 2]);
-  const h = tf.relu(tf.add(tf.matMul(s, p(`${prefix}.se.w1`) as tf.Tensor2D), p(`${prefix}.se.b1`)));
-  const g = hardSigmoid(tf.add(tf.matMul(h as tf.Tensor2D, p(`${prefix}.se.w2`) as tf.Tensor2D), p(`${prefix}.se.b2`)));
+  const s = tf.mean(x, [1, 2]) as tf.Tensor2D;
+  const hidden = tf.relu(tf.add(tf.matMul(s, p(`${prefix}.se.w1`) as tf.Tensor2D), p(`${prefix}.se.b1`)));
+  const g = hardSigmoid(tf.add(tf.matMul(hidden as tf.Tensor2D, p(`${prefix}.se.w2`) as tf.Tensor2D), p(`${prefix}.se.b2`)));
   return tf.mul(x, tf.reshape(g, [n, 1, 1, c]));
 }
 

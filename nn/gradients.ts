@@ -124,7 +124,10 @@ export function depthwiseFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape
       for (let b = 0; b < kw; b++) {
         taps.push(tf.tidy(() => {
           const patch = tap(a, b);
-          return m === 1 ? tf.sum(tf.mul(patch, dy), [0, 1, 2]) : tf.sum(tf.mul(tf.reshape(patch, [n, oh, ow, c, 1]), dy5), [0, 1, 2]);
+          if (m !== 1) return tf.sum(tf.mul(tf.reshape(patch, [n, oh, ow, c, 1]), dy5), [0, 1, 2]);
+          // Σ over n, i, j as a ones-vector matmul: wasm's Sum over leading axes transposes first.
+          const rows = n * oh * ow;
+          return tf.reshape(tf.matMul(tf.ones([1, rows]), tf.reshape(tf.mul(patch, dy), [rows, c])), [c]);
         }));
       }
     }

@@ -9,6 +9,24 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BN_EPSILON } from './constants';
 
+/**
+ * Σ over N, H, W of an NHWC tensor → [C], as a ones-vector matmul. tfjs-wasm reduces leading axes by
+ * transposing them to the end first (a full copy); the GEMV avoids the copy and runs in XNNPACK.
+ */
+export function sumNHW(x: tf.Tensor): tf.Tensor1D {
+  const c = x.shape[x.rank - 1] as number;
+  const rows = x.size / c;
+  return tf.reshape(tf.matMul(tf.ones([1, rows]), tf.reshape(x, [rows, c])), [c]);
+}
+
+/** Per-channel mean and biased variance over N, H, W (two-pass, via {@link sumNHW}). */
+export function momentsNHW(x: tf.Tensor): { mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  const m = x.size / (x.shape[x.rank - 1] as number);
+  const mean = tf.div(sumNHW(x), m) as tf.Tensor1D;
+  const variance = tf.div(sumNHW(tf.square(tf.sub(x, mean))), m) as tf.Tensor1D;
+  return { mean, variance };
+}
+
 /** d h-swish(y)/dy: 0 below −3, 1 above 3, (2y + 3)/6 between. */
 function hardSwishGrad(y: tf.Tensor): tf.Tensor {
   const mid = tf.div(tf.add(tf.mul(y, 2), 3), 6);
@@ -24,7 +42,7 @@ export type BatchStatsSink = (mean: tf.Tensor1D, variance: tf.Tensor1D) => void;
 
 export function batchNormActTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, hswish: boolean, sink?: BatchStatsSink): tf.Tensor4D {
   const op = tf.customGrad(((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-    const { mean, variance } = tf.moments(xi, [0, 1, 2]);
+    const { mean, variance } = momentsNHW(xi);
     if (sink) sink(tf.keep(tf.clone(mean)) as tf.Tensor1D, tf.keep(tf.clone(variance)) as tf.Tensor1D);
     const invStd = tf.rsqrt(tf.add(variance, BN_EPSILON));
     const xhat = tf.mul(tf.sub(xi, mean), invStd);
@@ -37,8 +55,8 @@ export function batchNormActTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.T
         const [sx, sInv, sg, sb] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
         const dy = hswish ? tf.mul(dz, hardSwishGrad(tf.add(tf.mul(sx, sg), sb))) : dz;
         const m = sx.shape[0]! * sx.shape[1]! * sx.shape[2]!;
-        const sumDy = tf.sum(dy, [0, 1, 2]);
-        const sumDyX = tf.sum(tf.mul(dy, sx), [0, 1, 2]);
+        const sumDy = sumNHW(dy);
+        const sumDyX = sumNHW(tf.mul(dy, sx));
         // dx = γ·invStd/M · (M·dy − Σdy − x̂·Σ(dy·x̂))
         const dx = tf.mul(tf.div(tf.mul(sg, sInv), m), tf.sub(tf.sub(tf.mul(dy, m), sumDy), tf.mul(sx, sumDyX)));
         return [dx, sumDyX, sumDy];
