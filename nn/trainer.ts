@@ -57,6 +57,24 @@ export interface TrainerArgs {
   seed: number;
 }
 
+/**
+ * The wasm backend ran out of heap (its native code then fails with "memory access out of bounds" or
+ * similar, and its state is no longer trustworthy): restart the process with a smaller batch or
+ * resolution, or use a native backend.
+ */
+export class WasmHeapError extends Error {
+  constructor(cause: Error, batchSize: number, resolution: number) {
+    super(`the wasm backend ran out of memory in a training step (batch ${batchSize}, ${resolution} px): ${cause.message}. ` +
+      'Lower recipe.batchSize (the tiny preset fits 32 at its top level, cifar 32 at its base) or use the tensorflow backend; ' +
+      'this process\'s tfjs state is corrupt, so restart it before retrying');
+    this.name = 'WasmHeapError';
+  }
+}
+
+function isWasmHeapFailure(err: unknown): err is Error {
+  return err instanceof Error && err.name === 'RuntimeError' && /out of bounds|Aborted\(/.test(err.message);
+}
+
 /** Lets the event loop run (Temporal heartbeats, timers) between steps. */
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -104,10 +122,16 @@ export class Trainer {
     const x = batchToTensor(batch, this.data.normalization, path.arch.resolution);
     const lr = learningRateAt(this.recipe, this.stepCount);
     try {
-      const loss = trainStep(this.store, net, x, batch.labels, {
-        learningRate: lr, momentum: this.recipe.momentum, nesterov: this.recipe.nesterov,
-        weightDecay: this.recipe.weightDecay, labelSmoothing: this.recipe.labelSmoothing,
-      });
+      let loss: number;
+      try {
+        loss = trainStep(this.store, net, x, batch.labels, {
+          learningRate: lr, momentum: this.recipe.momentum, nesterov: this.recipe.nesterov,
+          weightDecay: this.recipe.weightDecay, labelSmoothing: this.recipe.labelSmoothing,
+        });
+      } catch (err) {
+        if (isWasmHeapFailure(err)) throw new WasmHeapError(err, this.recipe.batchSize, path.arch.resolution);
+        throw err;
+      }
       this.stepCount += 1;
       return { step: this.stepCount, loss, learningRate: lr, arch: path.arch, level: path.level };
     } finally {
