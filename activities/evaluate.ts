@@ -13,7 +13,7 @@ import { SupernetTrainer } from '../nn/trainer';
 import { CheckpointStore } from '../storage/checkpoints';
 import type { ArtifactStore } from '../storage/store';
 import { decodeTrainer } from './checkpointing';
-import { datasetFromRef, ensureBackend } from './runtime';
+import { datasetFromRef, ensureBackend, keepAlive } from './runtime';
 
 /**
  * The supernet last loaded by this process, with its memo of evaluations (evaluation chunks of one run
@@ -38,8 +38,8 @@ export function createEvaluationActivities(store: ArtifactStore) {
       await ensureBackend();
       const ctx = Context.current();
       const t0 = Date.now();
-      const { trainer, cache } = await supernetAt(store, input, input.supernet);
-      const data = await datasetFromRef(store, input.data, input.config.dataset);
+      const { trainer, cache } = await keepAlive(supernetAt(store, input, input.supernet));
+      const data = await keepAlive(datasetFromRef(store, input.data, input.config.dataset));
       const s = input.config.search;
       const results: EvaluateResult['results'] = [];
       for (const c of input.candidates) {

@@ -3,7 +3,6 @@
  * resumed search continues from), stage records, and at the end the results table and the run manifest
  * that lists every artifact with its sha256 and the stage that produced it (DESIGN §4).
  */
-import { ApplicationFailure } from '@temporalio/activity';
 import type { Family } from '../core/family';
 import type { DataRef, RetrainResult, RunContext, StageName } from '../core/pipeline';
 import type { ObjectRef } from '../core/refs';
@@ -134,9 +133,13 @@ export function createRecordActivities(store: ArtifactStore) {
       const artifacts = [];
       for (const o of await store.list(prefix)) {
         if (o.key === manifestKey) continue;
+        const stage = o.key.slice(prefix.length).split('/')[0];
+        // The hash recorded when the store wrote the object. An object altered behind the store's back
+        // (no recorded hash) is listed as such rather than hiding it or failing the run's report.
         const ref = await store.refOf(o.key).catch(() => null);
-        if (!ref) throw ApplicationFailure.retryable(`object ${o.key} has no recorded sha256`);
-        artifacts.push({ stage: o.key.slice(prefix.length).split('/')[0], key: o.key, sha256: ref.sha256, bytes: ref.bytes });
+        artifacts.push(ref
+          ? { stage, key: o.key, sha256: ref.sha256, bytes: ref.bytes }
+          : { stage, key: o.key, sha256: null, bytes: o.bytes, note: 'no sha256 recorded: not written by the artifact store (altered or foreign)' });
       }
       const manifest = await store.putJson(manifestKey, {
         format: RUN_MANIFEST_FORMAT, runId: input.runId, configHash: input.configHash, createdAt: new Date().toISOString(), results, artifacts,

@@ -15,7 +15,7 @@ import { CheckpointStore } from '../storage/checkpoints';
 import type { ArtifactStore } from '../storage/store';
 import { decodeTrainer, resumePoint, trainWithCheckpoints } from './checkpointing';
 import { exportRetrainedModel, measureLatencyMs } from './export-model';
-import { datasetFromRef, ensureBackend, nonRetryableInput } from './runtime';
+import { datasetFromRef, ensureBackend, keepAlive, nonRetryableInput } from './runtime';
 
 interface RetrainMeta extends Record<string, unknown> {
   computeSeconds: number;
@@ -55,11 +55,11 @@ export function createRetrainActivities(store: ArtifactStore) {
       const stepsPerEpoch = config.retraining.stepsPerEpoch ?? Math.ceil(input.data.counts.train / config.retraining.batchSize);
       const endStep = config.retraining.epochs * stepsPerEpoch;
       const ck = new CheckpointStore(store, runId, 'retrain', model.name);
-      const loaded = await resumePoint(ck, endStep, input.configHash);
+      const loaded = await keepAlive(resumePoint(ck, endStep, input.configHash));
       const prior = loaded?.manifest.meta as RetrainMeta | undefined;
       if (loaded && loaded.manifest.step === endStep && prior?.done) return { ...prior.done, fallbacks: loaded.skipped };
 
-      const data = await datasetFromRef(store, input.data, config.dataset);
+      const data = await keepAlive(datasetFromRef(store, input.data, config.dataset));
       const trainer = loaded
         ? StandaloneTrainer.restore({ space, data }, decodeTrainer(loaded.objects))
         : StandaloneTrainer.create({ space, data, seed: config.seed, arch: model.arch, recipe: retrainRecipe(config, stepsPerEpoch) });

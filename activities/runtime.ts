@@ -2,7 +2,7 @@
  * Per-process resources shared by a worker's activities: the tfjs backend (initialised once), prepared
  * datasets (fetched from the store once per content hash), and helpers for heartbeats and cancellation.
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { DataRef } from '../core/pipeline';
 import { InvalidInputError } from '../core/errors';
 import { augmentationFor, DatasetConfigSchema } from '../data/config';
@@ -61,4 +61,21 @@ export function nonRetryableInput(err: unknown): never {
   const name = (err as Error | undefined)?.name;
   if (name === 'DatasetFormatError' || name === 'DatasetNotFoundError') throw ApplicationFailure.nonRetryable((err as Error).message, name);
   throw err;
+}
+
+/**
+ * Awaits `work` while heartbeating every second, so slow preparation (downloading shards, restoring a
+ * checkpoint) is not mistaken for a lost worker. The heartbeat keeps the details of the previous attempt
+ * (its resume point) unless others are given.
+ */
+export async function keepAlive<T>(work: Promise<T>, details?: unknown): Promise<T> {
+  const ctx = Context.current();
+  details ??= ctx.info.heartbeatDetails;
+  ctx.heartbeat(details);
+  const timer = setInterval(() => ctx.heartbeat(details), 1_000);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
 }

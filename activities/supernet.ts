@@ -11,7 +11,7 @@ import type { TrainingRecipeInput } from '../nn/recipe';
 import { CheckpointStore } from '../storage/checkpoints';
 import { objectKey, type ArtifactStore } from '../storage/store';
 import { decodeTrainer, resumePoint, trainWithCheckpoints } from './checkpointing';
-import { datasetFromRef, ensureBackend, nonRetryableInput } from './runtime';
+import { datasetFromRef, ensureBackend, keepAlive, nonRetryableInput } from './runtime';
 
 /** Meta stored with every supernet checkpoint. */
 interface SupernetMeta extends Record<string, unknown> {
@@ -53,7 +53,7 @@ export function createSupernetActivities(store: ArtifactStore) {
       const startStep = epoch * stepsPerEpoch;
       const endStep = startStep + stepsPerEpoch;
       const ck = new CheckpointStore(store, runId, 'train-supernet');
-      const loaded = await resumePoint(ck, endStep, input.configHash);
+      const loaded = await keepAlive(resumePoint(ck, endStep, input.configHash));
       const fallbacks = loaded?.skipped ?? [];
       const prior = loaded?.manifest.meta as SupernetMeta | undefined;
       if (loaded && loaded.manifest.step === endStep && prior?.done) {
@@ -62,7 +62,7 @@ export function createSupernetActivities(store: ArtifactStore) {
           resumedFromStep: endStep, fallbacks, computeSeconds: prior.computeSeconds, backend,
         };
       }
-      const data = await datasetFromRef(store, input.data, config.dataset);
+      const data = await keepAlive(datasetFromRef(store, input.data, config.dataset));
       const trainer = loaded
         ? SupernetTrainer.restore({ space, data }, decodeTrainer(loaded.objects))
         : SupernetTrainer.create({ space, data, seed: config.seed, recipe: supernetRecipe(config, stepsPerEpoch) });

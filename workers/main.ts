@@ -56,6 +56,13 @@ export async function runWorker(args: WorkerArgs & { taskQueues?: string[] } = {
   const queues = args.taskQueues?.length ? args.taskQueues : [args.taskQueue ?? TASK_QUEUES.cpu];
   const settings = args.settings ?? (await resolveSettings());
   const started = await Promise.all(queues.map((taskQueue) => createWorker({ ...args, settings, taskQueue })));
+  if (process.env.SCALENET_EXIT_WITH_PARENT === '1') {
+    // Test harnesses set this so that a worker never outlives the process that spawned it.
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) process.kill(process.pid, 'SIGKILL');
+    }, 1_000).unref();
+  }
   for (const { worker } of started) console.error(`worker ${worker.options.identity} polling ${worker.options.taskQueue}`);
   try {
     await Promise.all(started.map(({ worker }) => worker.run()));

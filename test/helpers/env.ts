@@ -54,7 +54,7 @@ export interface WorkerProcess {
 export function spawnWorker(opts: { queue: string; identity?: string; env?: NodeJS.ProcessEnv }): WorkerProcess {
   const args = [join(repoRoot, 'bin', 'scalenet.js'), 'worker', '--queue', opts.queue];
   if (opts.identity) args.push('--identity', opts.identity);
-  const env = { ...process.env, SCALENET_HEARTBEAT_THROTTLE_MS: '200', ...opts.env };
+  const env = { ...process.env, SCALENET_HEARTBEAT_THROTTLE_MS: '200', SCALENET_EXIT_WITH_PARENT: '1', ...opts.env };
   const child = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const ready = new Promise<void>((resolve, reject) => {

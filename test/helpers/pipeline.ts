@@ -43,7 +43,7 @@ export class TestFleet {
 
 export async function startTinyRun(client: Client, fleet: TestFleet, runId: string): Promise<void> {
   const config = tinyConfig(fleet.queue);
-  const input: RunInput = { runId, config, tuning: { heartbeatTimeoutSeconds: 5 } };
+  const input: RunInput = { runId, config, tuning: { heartbeatTimeoutSeconds: 10 } };
   await client.workflow.start('scaleNetRun', {
     workflowId: runId,
     taskQueue: fleet.queue,
