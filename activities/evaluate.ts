@@ -44,13 +44,13 @@ export function createEvaluationActivities(store: ArtifactStore) {
       const results: EvaluateResult['results'] = [];
       for (const c of input.candidates) {
         if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`evaluation stopped after ${results.length} of ${input.candidates.length} candidates`);
-        const r = await evaluateSubnetwork(trainer, c.arch as typeof c.arch & { stages: number[][] }, data, {
+        const r = await keepAlive(evaluateSubnetwork(trainer, c.arch as typeof c.arch & { stages: number[][] }, data, {
           bn: s.bnRecalibrationBatches > 0 ? 'recalibrate' : 'batch',
           recalibration: { batches: s.bnRecalibrationBatches, batchSize: input.config.supernet.batchSize, seed: input.config.seed },
           split: 'minival',
           batchSize: s.evalBatchSize,
           cache,
-        });
+        }), { done: results.length });
         results.push({ id: c.id, fitness: r.accuracy });
         ctx.heartbeat({ done: results.length });
       }

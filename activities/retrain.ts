@@ -4,7 +4,6 @@
  * recalibrated on training batches), latency at batch 1, and export the model. A model whose final
  * checkpoint exists returns its recorded result at once (resume).
  */
-import { Context } from '@temporalio/activity';
 import { resolveSpace, type RunConfig } from '../core/config';
 import type { RetrainInput, RetrainResult } from '../core/pipeline';
 import { scaleNetwork } from '../core/scaling';
@@ -74,13 +73,12 @@ export function createRetrainActivities(store: ArtifactStore) {
           everySeconds: config.retraining.checkpoint.everySeconds,
           meta: async (isFinal) => {
             if (!isFinal) return { computeSeconds: seconds() };
-            Context.current().heartbeat({ step: trainer.step, manifestKey: null, phase: 'evaluating' });
-            const test = await evaluateSubnetwork(trainer, model.arch, data, {
+            const test = await keepAlive(evaluateSubnetwork(trainer, model.arch, data, {
               split: 'test', maxImages: config.retraining.testImages ?? undefined, recalibration: { ...REPORT_RECALIBRATION, seed: config.seed },
               batchSize: config.search.evalBatchSize,
-            });
-            const exported = await exportRetrainedModel(store, { runId, model, trainer, data, seed: config.seed, recalibration: REPORT_RECALIBRATION, testAccuracy: test.accuracy, backend });
-            const latencyMs = await measureLatencyMs(exported.model, model.arch.resolution, data.imageShape[2]);
+            }));
+            const exported = await keepAlive(exportRetrainedModel(store, { runId, model, trainer, data, seed: config.seed, recalibration: REPORT_RECALIBRATION, testAccuracy: test.accuracy, backend }));
+            const latencyMs = await keepAlive(measureLatencyMs(exported.model, model.arch.resolution, data.imageShape[2]));
             exported.model.dispose();
             const done: RetrainResult = {
               name: model.name, testAccuracy: test.accuracy, epochs: config.retraining.epochs, steps: endStep,

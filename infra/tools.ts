@@ -113,6 +113,12 @@ export async function ensureDatasets(log: (msg: string) => void = (m) => console
   for (const line of stdout.trim().split('\n')) if (line) log(line);
 }
 
+/** Installs Debian's chromium (headless browser tests of the HTML report) through report/setup-chromium.sh. */
+export async function ensureChromium(log: (msg: string) => void = (m) => console.error(m)): Promise<void> {
+  const { stdout } = await run('bash', [join(__dirname, '..', 'report', 'setup-chromium.sh')], { maxBuffer: 16 << 20 });
+  for (const line of stdout.trim().split('\n')) if (line) log(line);
+}
+
 /**
  * Ensures both binaries are in the cache, installing what is missing. Idempotent and cheap when cached.
  * @returns absolute paths of the binaries.

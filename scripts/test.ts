@@ -13,7 +13,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { destroyState, freePort, up } from '../infra/local';
-import { ensureDatasets, ensureTools } from '../infra/tools';
+import { ensureChromium, ensureDatasets, ensureTools } from '../infra/tools';
 
 const root = join(__dirname, '..');
 
@@ -60,6 +60,7 @@ async function main(): Promise<number> {
     await ensureDatasets((m) => console.error(m));
     if (!unitOnly) {
       await ensureTools((m) => console.error(m));
+      await ensureChromium((m) => console.error(m));
       stateDir = await mkdtemp(join(tmpdir(), 'scalenet-test-'));
       const ep = await up({ stateDir, temporalPort: await freePort(), minioPort: await freePort() });
       console.error(`test servers: Temporal ${ep.temporalAddress}, MinIO ${ep.s3Endpoint} (state ${stateDir})`);

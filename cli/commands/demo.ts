@@ -3,7 +3,7 @@
  * brings the local servers up, runs a worker in this process, runs examples/demo.yaml end to end with
  * live progress, and prints the family table. Servers stay up afterwards for `list`, `history`, `results`.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { up } from '../../infra/local';
 import { ensureDatasets, ensureTools } from '../../infra/tools';
@@ -12,6 +12,7 @@ import { withClients } from '../client';
 import { loadConfigFile } from '../config-file';
 import { followRun } from '../progress';
 import { familyTable, loadResults } from '../results';
+import { writeRunReport } from './report';
 import { newRunId, startRun } from './run';
 
 export function registerDemoCommand(program: Command): void {
@@ -45,8 +46,10 @@ export function registerDemoCommand(program: Command): void {
         }
         const results = await withClients(({ client, store }) => loadResults(client, store, runId));
         console.log(familyTable(results));
+        const report = await writeRunReport(runId, resolve(`report-${runId}.html`));
         console.log(`\nrun ${runId} completed in ${((Date.now() - t0) / 1000 / 60).toFixed(1)} min.`);
-        console.log(`next: scalenet history ${runId} | scalenet results ${runId} --json | scalenet down`);
+        console.log(`report: ${report.out}`);
+        console.log(`next: scalenet history ${runId} | scalenet export ${runId} --model S1 | scalenet down`);
       } finally {
         worker.shutdown();
         extra?.worker.shutdown();
