@@ -32,6 +32,7 @@ export class BackendUnavailableError extends Error {
  */
 function tryNative(pkg: string): string | null {
   try {
+    process.env.TF_CPP_MIN_LOG_LEVEL ??= '1'; // hide TensorFlow's oneDNN / CPU-feature notices
     require(pkg);
     return tf.findBackendFactory('tensorflow') !== null ? null : `${pkg} loaded but registered no 'tensorflow' backend`;
   } catch (err) {
@@ -56,6 +57,7 @@ export async function initBackend(kind: BackendKind = 'auto', args: InitBackendA
       if (why === null) {
         if (await tf.setBackend('tensorflow')) {
           await tf.ready();
+          installConvGradients(); // the native package's tfjs bundle re-registered the stock gradients
           log(`[nn] backend tensorflow (${pkg})`);
           return 'tensorflow';
         }
@@ -68,6 +70,7 @@ export async function initBackend(kind: BackendKind = 'auto', args: InitBackendA
       throw new BackendUnavailableError(`native TensorFlow backend unavailable: ${reasons.join('; ')}. Install @tensorflow/tfjs-node(-gpu) with network access, or use --backend wasm`);
     }
   }
+  installConvGradients(); // again: a native package that failed half-way may have overridden ours
   const name = kind === 'cpu' ? 'cpu' : 'wasm';
   if (!(await tf.setBackend(name))) throw new BackendUnavailableError(`tfjs backend '${name}' failed to initialise`);
   await tf.ready();

@@ -175,14 +175,17 @@ function hasKernel(name: string): boolean {
   return tf.getKernel(name, tf.getBackend()) !== undefined;
 }
 
-let installed = false;
+/** Our registered gradient configs: loading another tfjs bundle (tfjs-node pulls in @tensorflow/tfjs)
+ * re-registers the stock ones over them, so "installed" is checked by identity, not by a flag. */
+let ours: { conv: tf.GradConfig; depthwise: tf.GradConfig } | undefined;
 
 /**
- * Re-registers the Conv2D and DepthwiseConv2dNative gradients so that they work on backends without
- * the backprop kernels, delegating to tfjs' stock gradient where the kernels exist. Idempotent.
+ * Registers the Conv2D and DepthwiseConv2dNative gradients so that they work on backends without
+ * the backprop kernels, delegating to tfjs' stock gradient where the kernels exist. Idempotent, and
+ * safe to call again after something re-registered the stock gradients.
  */
 export function installConvGradients(): void {
-  if (installed) return;
+  if (ours && tf.getGradient(tf.Conv2D) === ours.conv && tf.getGradient(tf.DepthwiseConv2dNative) === ours.depthwise) return;
   const stockConv = tf.getGradient(tf.Conv2D);
   const stockDepthwise = tf.getGradient(tf.DepthwiseConv2dNative);
   if (stockConv === undefined || stockDepthwise === undefined) {
@@ -224,5 +227,5 @@ export function installConvGradients(): void {
       };
     },
   });
-  installed = true;
+  ours = { conv: tf.getGradient(tf.Conv2D)!, depthwise: tf.getGradient(tf.DepthwiseConv2dNative)! };
 }
