@@ -19,7 +19,7 @@ const sandboxBan = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'test-artifacts/**', 'test/fixtures/**', 'bin/**', '**/*.mjs'] },
+  { ignores: ['node_modules/**', 'dist/**', 'test-artifacts/**', 'bin/**', '**/*.mjs'] },
   {
     files: ['**/*.ts'],
     extends: [tseslint.configs.base],

@@ -10,6 +10,7 @@ import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ensureNativeTf } from './native-tf/install';
 
 const run = promisify(execFile);
 
@@ -111,6 +112,19 @@ async function installMinio(target: string, log: (msg: string) => void): Promise
 export async function ensureDatasets(log: (msg: string) => void = (m) => console.error(m)): Promise<void> {
   const { stdout } = await run('bash', [join(__dirname, 'setup-data.sh')], { maxBuffer: 16 << 20 });
   for (const line of stdout.trim().split('\n')) if (line) log(line);
+}
+
+/**
+ * Builds (once, cached) and installs the native TensorFlow backend for tfjs from registry packages
+ * (infra/native-tf). Optional: on failure the engine runs on wasm, and this says why. Skipped when
+ * SCALENET_BACKEND asks for another backend.
+ */
+export async function ensureNativeBackend(log: (msg: string) => void = (m) => console.error(m)): Promise<boolean> {
+  const wanted = process.env.SCALENET_BACKEND ?? 'auto';
+  if (wanted !== 'auto' && wanted !== 'tensorflow') return false;
+  const r = await ensureNativeTf(join(__dirname, '..'), log);
+  log(r.ok ? `native TensorFlow backend ready: ${r.report}` : `native TensorFlow backend unavailable, using wasm: ${r.reason}`);
+  return r.ok;
 }
 
 /** Installs Debian's chromium (headless browser tests of the HTML report) through report/setup-chromium.sh. */

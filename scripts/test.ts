@@ -13,7 +13,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { destroyState, freePort, up } from '../infra/local';
-import { ensureChromium, ensureDatasets, ensureTools } from '../infra/tools';
+import { ensureChromium, ensureDatasets, ensureNativeBackend, ensureTools } from '../infra/tools';
 
 const root = join(__dirname, '..');
 
@@ -58,6 +58,7 @@ async function main(): Promise<number> {
   }
   try {
     await ensureDatasets((m) => console.error(m));
+    await ensureNativeBackend((m) => console.error(m));
     if (!unitOnly) {
       await ensureTools((m) => console.error(m));
       await ensureChromium((m) => console.error(m));

@@ -6,7 +6,7 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { up } from '../../infra/local';
-import { ensureDatasets, ensureTools } from '../../infra/tools';
+import { ensureDatasets, ensureNativeBackend, ensureTools } from '../../infra/tools';
 import { createWorker } from '../../workers/main';
 import { withClients } from '../client';
 import { loadConfigFile } from '../config-file';
@@ -27,6 +27,7 @@ export function registerDemoCommand(program: Command): void {
       const t0 = Date.now();
       await ensureTools(log);
       await ensureDatasets(log);
+      await ensureNativeBackend(log);
       const ep = await up({ log });
       log(`servers: Temporal ${ep.temporalAddress}, MinIO ${ep.s3Endpoint} (setup ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
       const config = loadConfigFile(o.config);
