@@ -55,7 +55,8 @@ function rows(s: Schema, path: string, out: string[][], required: boolean): void
   const alts = s.oneOf ?? s.anyOf;
   const objects = alts?.filter((a) => a.properties) ?? [];
   if (objects.length > 0) {
-    out.push([`\`${path}\``, typeOf({ ...s, oneOf: undefined, anyOf: undefined, ...(alts && alts.length !== objects.length ? { oneOf: alts.filter((a) => !a.properties) } : { type: 'object' }) }), def, 'one of the forms below']);
+    const scalars = alts!.filter((a) => !a.properties);
+    out.push([`\`${path}\``, [...scalars.map(typeOf), 'object'].join(' \\| '), def, 'one of the forms below']);
     for (const o of objects) {
       const tag = Object.entries(o.properties!).find(([, v]) => v.const !== undefined);
       const label = tag ? `${path} (${tag[0]}: ${JSON.stringify(tag[1].const)})` : `${path} (object)`;
