@@ -8,26 +8,17 @@ import type { FamilyModel } from '../core/pipeline';
 import type { ObjectRef } from '../core/refs';
 import type { Dataset } from '../data/dataset';
 import type { RecalibrateArgs } from '../nn/evaluate';
+import { modelFiles, WEIGHTS_FILE } from '../nn/io';
 import { extractSubnetworkModel } from '../nn/retrain';
 import type { StandaloneTrainer } from '../nn/trainer';
 import { objectKey, type ArtifactStore } from '../storage/store';
 
-const WEIGHTS_FILE = 'weights.bin';
-
 /** Serializes a model in memory exactly as a file export would (model.json + one weights file). */
-export async function modelArtifacts(model: tfl.LayersModel): Promise<{ json: Buffer; weights: Buffer }> {
-  let out: { json: Buffer; weights: Buffer } | undefined;
+export async function modelArtifacts(model: tfl.LayersModel): Promise<{ json: Uint8Array; weights: Uint8Array }> {
+  let out: { json: Uint8Array; weights: Uint8Array } | undefined;
   await model.save({
     save: async (a: tf.io.ModelArtifacts) => {
-      const weights = a.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(a.weightData);
-      const json = {
-        modelTopology: a.modelTopology,
-        format: a.format ?? 'layers-model',
-        generatedBy: a.generatedBy,
-        convertedBy: a.convertedBy ?? null,
-        weightsManifest: [{ paths: [WEIGHTS_FILE], weights: a.weightSpecs ?? [] }],
-      };
-      out = { json: Buffer.from(JSON.stringify(json)), weights: Buffer.from(weights) };
+      out = modelFiles(a);
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(a) };
     },
   });

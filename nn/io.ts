@@ -9,24 +9,34 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import './layers'; // registers the custom layer classes the loader needs
 
-const WEIGHTS_FILE = 'weights.bin';
+/** Name of the weights file next to model.json. */
+export const WEIGHTS_FILE = 'weights.bin';
+
+/**
+ * The two files of a saved model: `model.json` (topology + one-file weights manifest) and the weights.
+ * Shared by the directory export here and the store export of activities/export-model.ts.
+ */
+export function modelFiles(artifacts: tf.io.ModelArtifacts): { json: Uint8Array; weights: Uint8Array } {
+  if (artifacts.modelTopology instanceof ArrayBuffer) throw new Error('binary model topologies are not supported');
+  const weights = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
+  const json = {
+    modelTopology: artifacts.modelTopology,
+    format: artifacts.format ?? 'layers-model',
+    generatedBy: artifacts.generatedBy,
+    convertedBy: artifacts.convertedBy ?? null,
+    weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs ?? [] }],
+  };
+  return { json: new TextEncoder().encode(JSON.stringify(json)), weights: new Uint8Array(weights) };
+}
 
 /** An IOHandler that writes `model.json` and `weights.bin` into `dir` (created if missing). */
 export function fileSaveHandler(dir: string): tf.io.IOHandler {
   return {
     save: async (artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> => {
-      if (artifacts.modelTopology instanceof ArrayBuffer) throw new Error('fileSaveHandler: binary topologies are not supported');
+      const files = modelFiles(artifacts);
       await mkdir(dir, { recursive: true });
-      const weights = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
-      const json = {
-        modelTopology: artifacts.modelTopology,
-        format: artifacts.format ?? 'layers-model',
-        generatedBy: artifacts.generatedBy,
-        convertedBy: artifacts.convertedBy ?? null,
-        weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs ?? [] }],
-      };
-      await writeFile(join(dir, WEIGHTS_FILE), new Uint8Array(weights));
-      await writeFile(join(dir, 'model.json'), JSON.stringify(json));
+      await writeFile(join(dir, WEIGHTS_FILE), files.weights);
+      await writeFile(join(dir, 'model.json'), files.json);
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     },
   };

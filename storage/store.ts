@@ -49,6 +49,25 @@ export function assertValidKey(key: string): string {
   return objectKey(...key.split('/'));
 }
 
+/**
+ * A pass-through stream that hashes what flows through it; at the end `onEnd` gets the sha256 and size
+ * and may return an error to fail the stream (verification) or null (recording).
+ */
+function hashingStream(onEnd: (digest: { sha256: string; bytes: number }) => Error | null): Transform {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      cb(null, chunk);
+    },
+    flush(cb: TransformCallback) {
+      cb(onEnd({ sha256: hash.digest('hex'), bytes }));
+    },
+  });
+}
+
 export function sha256Hex(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
@@ -110,18 +129,15 @@ export class ArtifactStore {
    */
   async putStream(key: string, source: Readable, contentType = 'application/octet-stream'): Promise<ObjectRef> {
     assertValidKey(key);
-    const hash = createHash('sha256');
-    let bytes = 0;
-    const hashing = new Transform({
-      transform(chunk: Buffer, _enc, cb: TransformCallback) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        cb(null, chunk);
-      },
+    let digest: { sha256: string; bytes: number } | undefined;
+    const hashing = hashingStream((d) => {
+      digest = d;
+      return null;
     });
     source.on('error', (err) => hashing.destroy(err));
     await this.client.putObject(this.bucket, key, source.pipe(hashing), undefined, { 'Content-Type': contentType });
-    const sha256 = hash.digest('hex');
+    if (!digest) throw new Error(`upload of ${key} ended before its stream did`);
+    const { sha256, bytes } = digest;
     const src = new CopySourceOptions({ Bucket: this.bucket, Object: key });
     const dst = new CopyDestinationOptions({
       Bucket: this.bucket,
@@ -156,19 +172,9 @@ export class ArtifactStore {
    */
   async getStream(ref: ObjectRef): Promise<Readable> {
     const r = this.checkRef(ref);
-    const hash = createHash('sha256');
-    let bytes = 0;
-    const verifying = new Transform({
-      transform(chunk: Buffer, _enc, cb: TransformCallback) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        cb(null, chunk);
-      },
-      flush(cb: TransformCallback) {
-        const actual = { sha256: hash.digest('hex'), bytes };
-        cb(actual.sha256 === r.sha256 && actual.bytes === r.bytes ? null : new IntegrityError(r.bucket, r.key, r, actual));
-      },
-    });
+    const verifying = hashingStream((actual) =>
+      actual.sha256 === r.sha256 && actual.bytes === r.bytes ? null : new IntegrityError(r.bucket, r.key, r, actual),
+    );
     const src = await this.open(r.key);
     src.on('error', (err) => verifying.destroy(err));
     return src.pipe(verifying);
