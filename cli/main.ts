@@ -18,7 +18,19 @@ export function buildProgram(): Command {
   const program = new Command('scalenet')
     .description('ScaleNet neural architecture search as durable, resumable, auditable Temporal pipelines')
     .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Connection settings (environment; defaults come from \`scalenet up\`):
+  TEMPORAL_ADDRESS        Temporal frontend (default 127.0.0.1:7233)
+  TEMPORAL_NAMESPACE      namespace (default "default")
+  SCALENET_S3_ENDPOINT    S3/MinIO endpoint (default http://127.0.0.1:9000)
+  SCALENET_S3_ACCESS_KEY, SCALENET_S3_SECRET_KEY   credentials (default: those \`up\` generated)
+  SCALENET_BUCKET         bucket (default "scalenet")
+  SCALENET_BACKEND        tfjs backend for workers: auto | tensorflow | wasm | cpu (default auto)
+Exit codes: 0 ok, 2 bad input, 1 anything else.`,
+    );
   registerInfraCommands(program);
   registerRunCommands(program);
   registerReportCommand(program);

@@ -43,14 +43,14 @@ export function registerInfraCommands(program: Command): void {
   program
     .command('worker')
     .description('run a worker that polls a task queue until SIGINT/SIGTERM')
-    .option('--queue <name>', `task queue to poll; repeat for several (default: ${TASK_QUEUES.cpu}; GPU workers: ${TASK_QUEUES.gpu})`, (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--queue <name>', `task queue to poll; repeat for several (default: ${TASK_QUEUES.cpu}; GPU workers: ${TASK_QUEUES.gpu})`, (v: string, acc: string[] | undefined) => [...(acc ?? []), v])
     .option('--concurrency <n>', 'concurrent activities (one per device is best)', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1) throw new UsageError(`--concurrency must be a positive integer, got ${JSON.stringify(v)}`);
       return n;
     }, 1)
     .option('--identity <id>', 'worker identity recorded in history (default pid@host)')
-    .action(async (o: { queue: string[]; concurrency: number; identity?: string }) => {
-      await runWorker({ taskQueues: o.queue.length ? o.queue : [TASK_QUEUES.cpu], maxConcurrentActivities: o.concurrency, identity: o.identity });
+    .action(async (o: { queue?: string[]; concurrency: number; identity?: string }) => {
+      await runWorker({ taskQueues: o.queue?.length ? o.queue : [TASK_QUEUES.cpu], maxConcurrentActivities: o.concurrency, identity: o.identity });
     });
 }
