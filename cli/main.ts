@@ -59,8 +59,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module || process.argv[1]?.endsWith('scalenet.js')) {
-  main(process.argv.slice(2)).then(
+/** Entry point used by bin/scalenet.js (and `tsx cli/main.ts`): runs the command and sets the exit code. */
+export function run(argv: string[] = process.argv.slice(2)): void {
+  main(argv).then(
     (code) => {
       process.exitCode = code;
     },
@@ -70,3 +71,5 @@ if (require.main === module || process.argv[1]?.endsWith('scalenet.js')) {
     },
   );
 }
+
+if (require.main === module) run();
