@@ -3,7 +3,7 @@
  * built against the configured artifact store. SIGINT/SIGTERM shut it down gracefully (Temporal's runtime
  * stops polling and lets running activities finish or be cancelled).
  */
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { resolveSettings, type Settings } from '../infra/settings';
 import { ArtifactStore } from '../storage/store';
@@ -25,7 +25,21 @@ export function storeFromSettings(s: Settings): ArtifactStore {
   return new ArtifactStore({ endpoint: s.s3Endpoint, accessKey: s.s3AccessKey, secretKey: s.s3SecretKey, bucket: s.bucket });
 }
 
+let runtimeInstalled = false;
+
+/** Worker logs at WARN unless SCALENET_LOG_LEVEL says otherwise (Temporal's INFO lines drown progress output). */
+function installRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger((process.env.SCALENET_LOG_LEVEL ?? 'WARN') as LogLevel) });
+  } catch {
+    // Already installed by the embedding program (e.g. a test): keep its logger.
+  }
+}
+
 export async function createWorker(args: WorkerArgs = {}): Promise<{ worker: Worker; connection: NativeConnection }> {
+  installRuntime();
   const settings = args.settings ?? (await resolveSettings());
   const store = storeFromSettings(settings);
   await store.ensureBucket();
