@@ -30,7 +30,8 @@ export function describeProgress(p: RunProgress): string {
     case 'search': {
       const s = p.search;
       if (!s) return 'search: starting';
-      const where = s.phase === 'evolve' ? `round ${(s.round ?? 0) + 1}/${s.rounds} generation ${(s.generation ?? 0) + 1}/${s.generations}` : s.phase;
+      // Generation 0 is the initial population, then 1..G bred generations.
+      const where = s.phase === 'evolve' ? `round ${(s.round ?? 0) + 1}/${s.rounds} generation ${s.generation ?? 0}/${s.generations}` : s.phase;
       const best = s.bestFitness === null ? '' : ` best ${(s.bestFitness * 100).toFixed(1)}%`;
       return `search ${where}, ${s.evaluations} evaluated${best}`;
     }
