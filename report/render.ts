@@ -31,7 +31,7 @@ const CONFIG = {
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const { vega, vl } = await load();
   const compiled = vl.compile({ ...spec, config: { ...CONFIG, ...(spec.config ?? {}) } } as TopLevelSpec).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.Warn });
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.Error });
   try {
     const svg = await view.toSVG();
     return svg.replace(/\s+xmlns(?::\w+)?="[^"]*"/g, '');
