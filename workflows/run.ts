@@ -123,7 +123,13 @@ export async function scaleNetRun(input: RunInput): Promise<RunSummary> {
   computeSeconds.search = search.computeSeconds;
 
   const family = await stage('extrapolate', async () => {
-    const models = buildFamily(config, search.result);
+    let models;
+    try {
+      models = buildFamily(config, search.result);
+    } catch (err) {
+      // Deterministic code: retrying the workflow task could never succeed, so fail the run with the reason.
+      throw ApplicationFailure.nonRetryable(`extrapolation failed: ${(err as Error).message}`, 'ExtrapolationError');
+    }
     await light.saveStageRecord({ ...ctx, stage: 'extrapolate', record: models });
     return models;
   });
