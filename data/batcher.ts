@@ -7,15 +7,8 @@ import { Rng } from '../core/rng';
 import type { Augmentation } from './config';
 import { imageBytes, type ImageSet } from './types';
 
-/** A batch of (possibly augmented) images, NHWC uint8, and their labels. */
-export interface Batch {
-  readonly images: Uint8Array;
-  readonly labels: Int32Array;
-  readonly count: number;
-  readonly height: number;
-  readonly width: number;
-  readonly channels: number;
-}
+/** A batch of (possibly augmented) images, NHWC uint8, and their labels: a small image set. */
+export type Batch = ImageSet;
 
 /** Where a {@link BatchStream} stands; plain JSON. */
 export interface BatchStreamState {

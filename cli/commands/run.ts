@@ -2,7 +2,8 @@
  * The run lifecycle: `run`, `list`, `status`, `watch`, `history`, `results`, `resume`, `cancel`.
  * Every read command has --json with a stable shape (documented in the README).
  */
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { Command } from 'commander';
 import { configHash, type RunConfig } from '../../core/config';
 import { RUN_ID, CONFIG_HASH, STAGE } from '../../workflows/search-attributes';
@@ -28,22 +29,30 @@ function checkRunId(id: string): string {
   return id;
 }
 
+/**
+ * Starts the parent workflow of a run with its search attributes. `run` refuses an id that exists;
+ * `resume` starts the same id again after its previous execution closed.
+ */
+function startScaleNetRun(client: Client, input: RunInput, taskQueue: string, hash: string, reuse: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE') {
+  return client.workflow.start('scaleNetRun', {
+    workflowId: input.runId,
+    taskQueue,
+    args: [input],
+    workflowIdReusePolicy: reuse,
+    typedSearchAttributes: [
+      { key: RUN_ID, value: input.runId },
+      { key: STAGE, value: 'prepare-data' },
+      { key: CONFIG_HASH, value: hash },
+    ],
+  });
+}
+
 /** Starts a run; refuses an id that is running or already exists. */
 export async function startRun(opts: { config: RunConfig; runId: string; heartbeatTimeoutSeconds?: number }): Promise<string> {
   return withClients(async ({ client }) => {
     const input: RunInput = { runId: opts.runId, config: opts.config, tuning: { heartbeatTimeoutSeconds: opts.heartbeatTimeoutSeconds } };
     try {
-      await client.workflow.start('scaleNetRun', {
-        workflowId: opts.runId,
-        taskQueue: opts.config.resources.taskQueues.light,
-        args: [input],
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        typedSearchAttributes: [
-          { key: RUN_ID, value: opts.runId },
-          { key: STAGE, value: 'prepare-data' },
-          { key: CONFIG_HASH, value: configHash(opts.config) },
-        ],
-      });
+      await startScaleNetRun(client, input, opts.config.resources.taskQueues.light, configHash(opts.config), 'REJECT_DUPLICATE');
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         const state = runState(await describeRun(client, opts.runId));
@@ -200,19 +209,8 @@ export function registerRunCommands(program: Command): void {
         }
         const history = await client.workflow.getHandle(runId).fetchHistory();
         const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
-        const { defaultPayloadConverter } = await import('@temporalio/common');
         const input = defaultPayloadConverter.fromPayload(started!.input!.payloads![0]!) as RunInput;
-        await client.workflow.start('scaleNetRun', {
-          workflowId: runId,
-          taskQueue: started!.taskQueue!.name!,
-          args: [input],
-          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-          typedSearchAttributes: [
-            { key: RUN_ID, value: runId },
-            { key: STAGE, value: 'prepare-data' },
-            { key: CONFIG_HASH, value: desc.typedSearchAttributes.get(CONFIG_HASH) ?? '' },
-          ],
-        });
+        await startScaleNetRun(client, input, started!.taskQueue!.name!, desc.typedSearchAttributes.get(CONFIG_HASH) ?? '', 'ALLOW_DUPLICATE');
         console.error(`resumed run ${runId} (was ${state})`);
         return true;
       });
