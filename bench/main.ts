@@ -23,12 +23,9 @@ import { BatchStream, batchToTensor, loadDataset } from '../data';
 import { initBackend, type BackendKind } from '../nn/backend';
 import { predictFolded, recalibrateBn } from '../nn/evaluate';
 import { StandaloneTrainer } from '../nn/trainer';
+import { BENCH_SUBNETS } from './subnets';
 
-/** The fixed sub-networks: level-0 bases of each preset at the base resolution. */
-const SUBNETS: Record<string, Architecture> = {
-  tiny: { stages: [[3], [5, 3], [3, 5, 3], [5, 3]], depth: 1, width: 1, resolution: 28 },
-  cifar: { stages: [[3], [3, 5], [5, 3, 3], [3, 5], [5, 3], [3]], depth: 1, width: 1, resolution: 32 },
-};
+const SUBNETS = BENCH_SUBNETS;
 
 function option(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { installConvGradients } from './gradients';
+import { loadFusedOps } from './native-ops';
 
 /** What a caller may ask for. `auto` = tfjs-node-gpu, then tfjs-node, then wasm. */
 export type BackendKind = 'auto' | 'wasm' | 'cpu' | 'tensorflow';
@@ -58,7 +59,8 @@ export async function initBackend(kind: BackendKind = 'auto', args: InitBackendA
         if (await tf.setBackend('tensorflow')) {
           await tf.ready();
           installConvGradients(); // the native package's tfjs bundle re-registered the stock gradients
-          log(`[nn] backend tensorflow (${pkg})`);
+          const noFused = loadFusedOps();
+          log(`[nn] backend tensorflow (${pkg}; ${noFused === null ? 'fused kernels' : `fused kernels unavailable: ${noFused}`})`);
           return 'tensorflow';
         }
         reasons.push(`${pkg}: setBackend('tensorflow') failed`);

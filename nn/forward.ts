@@ -11,7 +11,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ScaledNetwork } from '../core/scaling';
 import { BN_EPSILON } from './constants';
-import { batchNormActTrain, momentsNHW } from './ops';
+import { fusedBnActTrain, fusedOpsActive } from './native-ops';
+import { batchNormActTrain, momentsNHW, spatialMean } from './ops';
 import { prefixOf } from './params';
 
 export { BN_EPSILON };
@@ -66,6 +67,11 @@ export function trainingConvBn(p: ParamLookup, onStats?: (prefix: string, mean: 
 export function batchStatsConvBn(p: ParamLookup, report?: (prefix: string, mean: tf.Tensor, variance: tf.Tensor, count: number) => void): ConvBn {
   return (prefix, x, stride, depthwise, act) => {
     const y = conv(p, prefix, x, stride, depthwise);
+    if (fusedOpsActive()) {
+      const [z, mean, variance] = fusedBnActTrain(y, p(`${prefix}.bn.gamma`), p(`${prefix}.bn.beta`), act);
+      report?.(prefix, mean, variance, y.shape[0] * y.shape[1] * y.shape[2]);
+      return z;
+    }
     const { mean, variance } = batchMoments(y);
     report?.(prefix, mean, variance, y.shape[0] * y.shape[1] * y.shape[2]);
     const z = batchNorm(p, prefix, y, mean, variance);
@@ -85,7 +91,7 @@ export function storedStatsConvBn(p: ParamLookup, stats: (prefix: string) => { m
 /** Squeeze-excite: avg-pool → FC(hidden→se)+bias → ReLU → FC(se→hidden)+bias → h-sigmoid → scale. */
 export function squeezeExcite(p: ParamLookup, prefix: string, x: tf.Tensor4D): tf.Tensor4D {
   const [n, , , c] = x.shape;
-  const s = tf.mean(x, [1, 2]) as tf.Tensor2D;
+  const s = spatialMean(x);
   const hidden = tf.relu(tf.add(tf.matMul(s, p(`${prefix}.se.w1`) as tf.Tensor2D), p(`${prefix}.se.b1`)));
   const g = hardSigmoid(tf.add(tf.matMul(hidden as tf.Tensor2D, p(`${prefix}.se.w2`) as tf.Tensor2D), p(`${prefix}.se.b2`)));
   return tf.mul(x, tf.reshape(g, [n, 1, 1, c]));
@@ -124,7 +130,7 @@ export function forwardNetwork(net: ScaledNetwork, p: ParamLookup, convBn: ConvB
   const last = h;
   return stage(last, () => {
     const head = convBn('head', last, 1, false, true);
-    const pooled = tf.mean(head, [1, 2]) as tf.Tensor2D;
+    const pooled = spatialMean(head);
     return tf.add(tf.matMul(pooled, p('fc.w') as tf.Tensor2D), p('fc.b')) as tf.Tensor2D;
   });
 }

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BN_EPSILON } from './constants';
+import { fusedBnActTrain, fusedOpsActive, fusedSpatialMean } from './native-ops';
 
 /**
  * Σ over N, H, W of an NHWC tensor → [C], as a ones-vector matmul. tfjs-wasm reduces leading axes by
@@ -41,6 +42,11 @@ function hardSwishGrad(y: tf.Tensor): tf.Tensor {
 export type BatchStatsSink = (mean: tf.Tensor1D, variance: tf.Tensor1D) => void;
 
 export function batchNormActTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, hswish: boolean, sink?: BatchStatsSink): tf.Tensor4D {
+  if (fusedOpsActive()) {
+    const [z, mean, variance] = fusedBnActTrain(x, gamma, beta, hswish);
+    if (sink) sink(tf.keep(mean), tf.keep(variance));
+    return z;
+  }
   const op = tf.customGrad(((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     const { mean, variance } = momentsNHW(xi);
     if (sink) sink(tf.keep(tf.clone(mean)) as tf.Tensor1D, tf.keep(tf.clone(variance)) as tf.Tensor1D);
@@ -64,4 +70,9 @@ export function batchNormActTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.T
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(x, gamma, beta) as tf.Tensor4D;
+}
+
+/** Mean over H and W of an NHWC activation → [N, C] (SE squeeze, global pooling); one fused kernel when available. */
+export function spatialMean(x: tf.Tensor4D): tf.Tensor2D {
+  return fusedOpsActive() ? fusedSpatialMean(x) : (tf.mean(x, [1, 2]) as tf.Tensor2D);
 }

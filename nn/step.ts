@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ScaledNetwork } from '../core/scaling';
 import { trainingConvBn, forwardNetwork, smoothedCrossEntropy, type ParamLookup } from './forward';
+import { fusedLerpLeading, fusedOpsActive, fusedSgdLeading } from './native-ops';
 import { decays, networkParams, type ParamSpec } from './params';
 import { runningNames, type ParamStore } from './store';
 
@@ -68,14 +69,30 @@ export function trainStep(store: ParamStore, net: ScaledNetwork, x: tf.Tensor4D,
       return smoothedCrossEntropy(forwardNetwork(net, p, convBn, x), labels, a.labelSmoothing);
     };
     const { value, grads } = tf.valueAndGrads(f)(slices);
+    const fused = fusedOpsActive();
     // Running statistics of the used channels only (the "uncalibrated" baseline of evaluation).
     for (const { prefix, mean, variance } of batchStats) {
       const names = runningNames(`${prefix}.bn.gamma`);
       for (const [name, batch] of [[names.mean, mean], [names.variance, variance]] as const) {
         const v = store.running.get(name) as tf.Variable;
-        assignLeading(v, tf.add(tf.mul(leadingSlice(v, batch.shape), 1 - BN_RUNNING_MOMENTUM), tf.mul(batch, BN_RUNNING_MOMENTUM)));
+        if (fused) v.assign(fusedLerpLeading(v, batch, BN_RUNNING_MOMENTUM));
+        else assignLeading(v, tf.add(tf.mul(leadingSlice(v, batch.shape), 1 - BN_RUNNING_MOMENTUM), tf.mul(batch, BN_RUNNING_MOMENTUM)));
         batch.dispose();
       }
+    }
+    if (fused) {
+      // One kernel per parameter: decay, momentum, Nesterov and the write-back of the used corner (same formula).
+      const hyper = (wd: number): tf.Tensor1D => tf.tensor1d([a.learningRate, a.momentum, wd, a.nesterov ? 1 : 0]);
+      const withDecay = hyper(a.weightDecay);
+      const noDecay = hyper(0);
+      specs.forEach((s, i) => {
+        const param = store.param(s.name);
+        const mVar = store.momentum.get(s.name) as tf.Variable;
+        const [p2, m2] = fusedSgdLeading(param, mVar, grads[i] as tf.Tensor, decays(s.role) ? withDecay : noDecay);
+        param.assign(p2);
+        mVar.assign(m2);
+      });
+      return value.dataSync()[0] as number;
     }
     specs.forEach((s, i) => {
       const w = slices[i] as tf.Tensor;

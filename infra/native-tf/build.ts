@@ -31,7 +31,7 @@ export class NativeTfBuildError extends Error {
 }
 
 /** Runs a command; on failure the error carries its first error lines and last lines of output (a compiler log is long). */
-async function sh(step: string, cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+export async function sh(step: string, cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
   try {
     const { stdout } = await execFileP(cmd, args, { ...opts, maxBuffer: 64 << 20 });
     return stdout;
@@ -113,7 +113,7 @@ if missing:
     sys.exit('wheel lacks ' + ', '.join(sorted(missing)))
 `;
   await sh('extract', await python(), ['-c', script, wheel, libDir, includeDir]);
-  for (const h of ['tensorflow/c/c_api.h', 'tensorflow/c/eager/c_api.h', 'tensorflow/core/platform/ctstring_internal.h']) {
+  for (const h of ['tensorflow/c/c_api.h', 'tensorflow/c/eager/c_api.h', 'tensorflow/c/kernels.h', 'tensorflow/c/ops.h', 'tensorflow/core/platform/ctstring_internal.h']) {
     if (!existsSync(join(includeDir, h))) throw new NativeTfBuildError('extract', `the wheel has no header ${h}`);
   }
 }
@@ -128,7 +128,7 @@ function nodeGyp(): [string, string[]] {
 }
 
 /** The Node installation's own headers; node-gyp downloads them from nodejs.org otherwise, which fails offline. */
-function nodeDir(): string {
+export function nodeDir(): string {
   const dir = process.env.npm_config_nodedir ?? join(dirname(process.execPath), '..');
   if (!existsSync(join(dir, 'include', 'node', 'node_api.h'))) {
     throw new NativeTfBuildError('headers', `Node's headers are not in ${join(dir, 'include', 'node')}; install them with Node (official tarball or distribution -dev package) or set npm_config_nodedir`);
@@ -207,6 +207,16 @@ async function duSize(dir: string): Promise<number> {
   return total;
 }
 
+/** Deletes entries of earlier pins or revisions (each ~550 MB); nothing uses them once the current one exists. */
+async function removeStaleEntries(root: string, log: (m: string) => void): Promise<void> {
+  for (const e of await readdir(root, { withFileTypes: true })) {
+    if (e.isDirectory() && e.name.startsWith('native-tf-') && e.name !== entryName()) {
+      await rm(join(root, e.name), { recursive: true, force: true });
+      log(`removed the stale native build ${e.name}`);
+    }
+  }
+}
+
 /** Contents of build-info.json. */
 export interface NativeTfBuildInfo {
   entry: string;
@@ -238,12 +248,13 @@ export async function ensureNativeTfBuild(log: (m: string) => void = (m) => cons
   try {
     const wheel = await fetchWheel(p, log);
     const libDir = join(tmp, 'lib');
-    const includeDir = join(tmp, 'work', 'include');
+    const includeDir = join(tmp, 'include'); // kept in the entry: nn/native's kernels compile against it
     log('extracting libtensorflow and C headers from the wheel…');
     await extractWheel(wheel, libDir, includeDir);
 
     log(`unpacking @tensorflow/tfjs-node@${TFJS_NODE_VERSION} from npm…`);
     const work = join(tmp, 'work');
+    await mkdir(work, { recursive: true });
     const packed = (await sh('npm-pack', 'npm', ['pack', '--silent', '--pack-destination', work, `@tensorflow/tfjs-node@${TFJS_NODE_VERSION}`])).trim().split('\n').pop() ?? '';
     await sh('npm-pack', 'tar', ['xzf', join(work, packed), '-C', work]);
     const pkgDir = join(work, 'package');
@@ -268,6 +279,7 @@ export async function ensureNativeTfBuild(log: (m: string) => void = (m) => cons
       await rename(tmp, p.dir);
     }
     await rm(join(p.wheelDir, TF_WHEEL_FILE), { force: true }); // the entry never needs the wheel again
+    await removeStaleEntries(root, log);
     log(`native TensorFlow built in ${info.buildSeconds} s: ${p.dir} (${(info.entryBytes / 2 ** 20).toFixed(0)} MiB)`);
     return p;
   } catch (err) {

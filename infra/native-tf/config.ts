@@ -29,9 +29,15 @@ export function cacheRoot(): string {
   return process.env.SCALENET_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'scalenet');
 }
 
+/**
+ * Revision of what an entry holds, bumped when the build's output changes (r2: the C headers are kept in the
+ * entry, for the engine's fused kernels in nn/native/).
+ */
+export const BUILD_REVISION = 2;
+
 /** Name of the cache entry, also the build marker: changes whenever a pinned input changes. */
 export function entryName(): string {
-  return `native-tf-${TFJS_NODE_VERSION}-${TF_WHEEL_VERSION}`;
+  return `native-tf-${TFJS_NODE_VERSION}-${TF_WHEEL_VERSION}-r${BUILD_REVISION}`;
 }
 
 /** Paths inside one complete cache entry (whether or not it exists yet). */
@@ -46,6 +52,8 @@ export interface NativeTfPaths {
   info: string;
   /** Where the wheel is kept between attempts until a build succeeds (then it is deleted). */
   wheelDir: string;
+  /** TensorFlow's C API headers (kernels.h, ops.h and what they include), for the fused kernels. */
+  includeDir: string;
 }
 
 export function nativeTfPaths(root: string = cacheRoot()): NativeTfPaths {
@@ -56,5 +64,18 @@ export function nativeTfPaths(root: string = cacheRoot()): NativeTfPaths {
     tarball: join(dir, `tensorflow-tfjs-node-${TFJS_NODE_VERSION}.tgz`),
     info: join(dir, 'build-info.json'),
     wheelDir: join(root, 'pypi'),
+    includeDir: join(dir, 'include'),
   };
+}
+
+/** Source of the engine's fused TensorFlow kernels (a Node addon that registers them; see nn/native-ops.ts). */
+export const NATIVE_OPS_SOURCE = join(__dirname, '..', '..', 'nn', 'native', 'scalenet_ops.cc');
+
+/**
+ * Where the compiled fused kernels of a given source live: inside the native entry (they link against its
+ * libtensorflow_framework), keyed by the source's sha256, so an edited source is rebuilt and never mistaken for
+ * the old one. `SCALENET_NATIVE_OPS` overrides the path (a deployment that ships a prebuilt addon).
+ */
+export function nativeOpsPath(sourceSha256: string, root: string = cacheRoot()): string {
+  return process.env.SCALENET_NATIVE_OPS ?? join(nativeTfPaths(root).dir, 'ops', `scalenet_ops-${sourceSha256.slice(0, 16)}.node`);
 }

@@ -14,6 +14,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BUILD_MARKER_FIELD, TFJS_NODE_VERSION, entryName, nativeTfPaths } from './config';
 import { ensureNativeTfBuild } from './build';
+import { ensureNativeOps } from './ops';
+
+/** The fused kernels are optional on top of the optional backend: without them it runs composite ops. */
+export async function ensureFusedOpsOrSayWhy(log: (m: string) => void): Promise<void> {
+  try {
+    await ensureNativeOps(log);
+  } catch (err) {
+    log(`${(err as Error).message}\nthe native backend will run without its fused kernels (slower)`);
+  }
+}
 
 const execFileP = promisify(execFile);
 
@@ -96,6 +106,7 @@ export type NativeTfSetup = { ok: true; report: string } | { ok: false; reason: 
 export async function ensureNativeTf(projectRoot: string, log: (m: string) => void = (m) => console.error(m)): Promise<NativeTfSetup> {
   try {
     await ensureNativeTfBuild(log);
+    await ensureFusedOpsOrSayWhy(log);
     return { ok: true, report: await installNativeTf(projectRoot, log) };
   } catch (err) {
     return { ok: false, reason: (err as Error).message };

@@ -14,7 +14,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { entryName, nativeTfPaths } from './config';
 import { ensureNativeTfBuild } from './build';
-import { installNativeTf, installedMarker } from './install';
+import { ensureFusedOpsOrSayWhy, installNativeTf, installedMarker } from './install';
+import { ensureNativeOps } from './ops';
 
 const projectRoot = join(__dirname, '..', '..');
 
@@ -32,10 +33,12 @@ async function run(): Promise<void> {
   switch (cmd) {
     case 'setup':
       await ensureNativeTfBuild(log);
+      await ensureFusedOpsOrSayWhy(log);
       console.log(await installNativeTf(projectRoot, log));
       return;
     case 'build':
       await ensureNativeTfBuild(log);
+      await ensureNativeOps(log);
       return;
     case 'install':
       console.log(await installNativeTf(projectRoot, log));

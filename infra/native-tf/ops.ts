@@ -1,0 +1,55 @@
+/**
+ * Compiles the engine's fused TensorFlow kernels (nn/native/scalenet_ops.cc) into a Node addon inside the native
+ * cache entry: one g++ call against the entry's C headers and libtensorflow_framework, ~2 s. Keyed by the source's
+ * sha256 (see {@link nativeOpsPath}), so an edited source gets its own file and a stale one is never loaded.
+ * Optional like the rest of the native backend: without the addon the engine composes the same computations
+ * from stock ops (slower, same results within float rounding).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { NATIVE_OPS_SOURCE, nativeOpsPath, nativeTfPaths } from './config';
+import { NativeTfBuildError, nodeDir, sh } from './build';
+
+/**
+ * Code generation flags. Portable (no -march=native): the same addon gives the same numbers on every x86-64 CPU.
+ * -fno-trapping-math lets GCC if-convert the float selects of h-swish and vectorize those loops;
+ * -ffinite-math-only -fno-signed-zeros let it turn them into min/max instructions (2× faster h-swish). None changes
+ * a result for finite inputs (NaN/inf activations mean the run has diverged anyway); no reassociation, no FMA.
+ */
+const CXX_FLAGS = ['-std=c++17', '-O3', '-fno-trapping-math', '-ffinite-math-only', '-fno-signed-zeros', '-fPIC', '-shared', '-Wall', '-Wextra', '-DNAPI_VERSION=8'];
+
+/** sha256 of the kernels' source and compiler flags: the key of the compiled addon. */
+export function nativeOpsSourceHash(source: string = NATIVE_OPS_SOURCE): string {
+  return createHash('sha256').update(readFileSync(source)).update(CXX_FLAGS.join(' ')).digest('hex');
+}
+
+/**
+ * Compiles the addon unless it exists; returns its path. Needs the native entry (headers + libraries) and a C++17
+ * compiler (`$CXX`, else g++).
+ * @throws NativeTfBuildError naming the missing piece or the compiler's first errors.
+ */
+export async function ensureNativeOps(log: (m: string) => void = (m) => console.error(m)): Promise<string> {
+  const out = nativeOpsPath(nativeOpsSourceHash());
+  if (existsSync(out)) return out;
+  const p = nativeTfPaths();
+  if (!existsSync(join(p.includeDir, 'tensorflow', 'c', 'kernels.h'))) {
+    throw new NativeTfBuildError('fused-ops', `no TensorFlow C headers in ${p.includeDir}; build the native entry first (npx tsx infra/native-tf/main.ts build)`);
+  }
+  const nodeInclude = join(nodeDir(), 'include', 'node');
+  await mkdir(dirname(out), { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
+  log('compiling the fused kernels (nn/native/scalenet_ops.cc)…');
+  try {
+    await sh('fused-ops', process.env.CXX ?? 'g++', [
+      ...CXX_FLAGS, `-I${nodeInclude}`, `-I${p.includeDir}`, NATIVE_OPS_SOURCE, '-o', tmp,
+      `-L${p.libDir}`, '-l:libtensorflow_framework.so.2', `-Wl,-rpath,${p.libDir}`,
+    ]);
+    await rename(tmp, out);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  return out;
+}

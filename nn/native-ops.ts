@@ -1,0 +1,137 @@
+/**
+ * The engine's fused kernels on the native TensorFlow backend (nn/native/scalenet_ops.cc): loads the addon that
+ * registers them with TensorFlow, exposes them as tfjs kernels of the `tensorflow` backend (with gradients), and
+ * offers each as a function that the engine calls only when {@link fusedOpsActive} — on wasm and cpu, and on a
+ * native backend without the addon, the composite code paths of ./ops.ts, ./forward.ts and ./step.ts run instead.
+ *
+ * Why a separate addon instead of more tfjs ops: a training step composed of stock ops made ~3 000 kernel calls,
+ * most of them element-wise passes over activations (batch norm, h-swish, optimizer); see bench/README.md.
+ */
+import { existsSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import { nativeOpsPath } from '../infra/native-tf/config';
+import { nativeOpsSourceHash } from '../infra/native-tf/ops';
+import { BN_EPSILON } from './constants';
+
+/** tfjs-node's backend, as far as these kernels use it. */
+interface NativeBackend {
+  binding: { TF_ATTR_BOOL: number; TF_ATTR_FLOAT: number };
+  executeMultipleOutputs(name: string, attrs: unknown[], inputs: tf.TensorInfo[], n: number): tf.Tensor[];
+}
+
+type Attr = { name: string; kind: 'bool' | 'float'; value: boolean | number };
+
+let loaded: { ok: true; ops: string[] } | { ok: false; reason: string } | undefined;
+let disabled = process.env.SCALENET_FUSED_OPS === '0';
+
+/** Registers a tfjs kernel of the `tensorflow` backend that runs TensorFlow op `name` with `n` outputs. */
+function registerNativeKernel(name: string, n: number, attrs: (a: tf.NamedAttrMap) => Attr[], inputNames: string[]): void {
+  tf.registerKernel({
+    kernelName: name,
+    backendName: 'tensorflow',
+    kernelFunc: ({ inputs, backend, attrs: a }) => {
+      const be = backend as unknown as NativeBackend;
+      const tfAttrs = attrs(a ?? {}).map((x) => ({ name: x.name, type: x.kind === 'bool' ? be.binding.TF_ATTR_BOOL : be.binding.TF_ATTR_FLOAT, value: x.value }));
+      for (const k of inputNames) if (!inputs[k] || (inputs[k] as tf.Tensor).isDisposed) throw new Error(`${name}: input ${k} missing or disposed`);
+      const outs = be.executeMultipleOutputs(name, tfAttrs, inputNames.map((k) => inputs[k] as tf.TensorInfo), n);
+      return n === 1 ? (outs[0] as tf.TensorInfo) : outs;
+    },
+  });
+}
+
+const bnAttrs = (a: tf.NamedAttrMap): Attr[] => [
+  { name: 'hswish', kind: 'bool', value: Boolean(a.hswish) },
+  { name: 'epsilon', kind: 'float', value: BN_EPSILON },
+];
+
+function registerKernels(): void {
+  registerNativeKernel('ScaleNetBnActTrain', 3, bnAttrs, ['x', 'gamma', 'beta']);
+  registerNativeKernel('ScaleNetBnActTrainGrad', 3, bnAttrs, ['dz', 'x', 'gamma', 'beta', 'mean', 'variance']);
+  registerNativeKernel('ScaleNetBiasAct', 1, (a) => [{ name: 'hswish', kind: 'bool', value: Boolean(a.hswish) }], ['x', 'bias']);
+  registerNativeKernel('ScaleNetSpatialMean', 1, () => [], ['x']);
+  registerNativeKernel('ScaleNetSpatialMeanGrad', 1, () => [], ['dy', 'x']);
+  registerNativeKernel('ScaleNetSgdLeading', 2, () => [], ['param', 'momentum', 'grad', 'hyper']);
+  registerNativeKernel('ScaleNetLerpLeading', 1, (a) => [{ name: 'alpha', kind: 'float', value: a.alpha as number }], ['full', 'value']);
+
+  tf.registerGradient({
+    kernelName: 'ScaleNetBnActTrain',
+    inputsToSave: ['x', 'gamma', 'beta'],
+    outputsToSave: [false, true, true],
+    gradFunc: (dys, saved, attrs) => {
+      const [x, gamma, beta, mean, variance] = saved as tf.Tensor[];
+      const dz = (dys as tf.Tensor[])[0] as tf.Tensor;
+      // μ_B and σ²_B are reported, not differentiated: their own gradients (always zero here) are ignored.
+      // Computed here, not in the thunks: the tape runs each thunk in its own tidy, which would dispose the
+      // other two outputs of the one kernel call.
+      const [dx, dgamma, dbeta] = tf.engine().runKernel('ScaleNetBnActTrainGrad',
+        { dz, x, gamma, beta, mean, variance } as unknown as tf.NamedTensorMap, attrs) as tf.Tensor[];
+      return { x: () => dx as tf.Tensor, gamma: () => dgamma as tf.Tensor, beta: () => dbeta as tf.Tensor };
+    },
+  });
+  tf.registerGradient({
+    kernelName: 'ScaleNetSpatialMean',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => ({
+      x: () => tf.engine().runKernel('ScaleNetSpatialMeanGrad', { dy, x: saved[0] } as unknown as tf.NamedTensorMap, {}) as tf.Tensor,
+    }),
+  });
+}
+
+/**
+ * Loads the addon (once per process) and registers the kernels. Returns null on success, else why not: the
+ * addon was never built (`npx tsx infra/native-tf/main.ts setup` builds it), or it failed to load.
+ * Call only after tfjs-node has loaded (the addon links against the same libtensorflow).
+ */
+export function loadFusedOps(): string | null {
+  if (!loaded) {
+    try {
+      const path = nativeOpsPath(nativeOpsSourceHash());
+      if (!existsSync(path)) throw new Error(`not built (${path}); run \`npx tsx infra/native-tf/main.ts setup\``);
+      const m = { exports: {} as { ops?: string[] } };
+      process.dlopen(m, path);
+      registerKernels();
+      loaded = { ok: true, ops: m.exports.ops ?? [] };
+    } catch (err) {
+      loaded = { ok: false, reason: (err as Error).message.split('\n')[0] ?? '' };
+    }
+  }
+  return loaded.ok ? null : loaded.reason;
+}
+
+/** Turns the fused kernels off (or on again) for this process, e.g. to compare both paths. `SCALENET_FUSED_OPS=0` starts off. */
+export function setFusedOpsEnabled(on: boolean): void {
+  disabled = !on;
+}
+
+/** Whether the engine uses the fused kernels now: loaded, enabled, and the active backend is `tensorflow`. */
+export function fusedOpsActive(): boolean {
+  return !disabled && loaded?.ok === true && tf.getBackend() === 'tensorflow';
+}
+
+/** Training-mode BN (+ h-swish) with batch statistics: [z, batch mean, biased batch variance]. */
+export function fusedBnActTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, hswish: boolean): [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D] {
+  return tf.engine().runKernel('ScaleNetBnActTrain', { x, gamma, beta } as unknown as tf.NamedTensorMap, { hswish } as unknown as tf.NamedAttrMap) as unknown as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+}
+
+/** act(x + bias) per channel. */
+export function fusedBiasAct(x: tf.Tensor4D, bias: tf.Tensor, hswish: boolean): tf.Tensor4D {
+  return tf.engine().runKernel('ScaleNetBiasAct', { x, bias } as unknown as tf.NamedTensorMap, { hswish } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+/** Mean over H and W of [N, H, W, C] → [N, C] (differentiable). */
+export function fusedSpatialMean(x: tf.Tensor4D): tf.Tensor2D {
+  return tf.engine().runKernel('ScaleNetSpatialMean', { x } as unknown as tf.NamedTensorMap, {}) as tf.Tensor2D;
+}
+
+/**
+ * One SGD step on the leading corner of `param`/`momentum` (shape of `grad`); `hyper` = [lr, momentum, weight
+ * decay, nesterov ? 1 : 0]. Returns the new full param and momentum.
+ */
+export function fusedSgdLeading(param: tf.Tensor, momentum: tf.Tensor, grad: tf.Tensor, hyper: tf.Tensor1D): [tf.Tensor, tf.Tensor] {
+  return tf.engine().runKernel('ScaleNetSgdLeading', { param, momentum, grad, hyper } as unknown as tf.NamedTensorMap, {}) as unknown as [tf.Tensor, tf.Tensor];
+}
+
+/** full with its leading corner replaced by full·(1 − alpha) + value·alpha. */
+export function fusedLerpLeading(full: tf.Tensor, value: tf.Tensor, alpha: number): tf.Tensor {
+  return tf.engine().runKernel('ScaleNetLerpLeading', { full, value } as unknown as tf.NamedTensorMap, { alpha } as unknown as tf.NamedAttrMap) as tf.Tensor;
+}

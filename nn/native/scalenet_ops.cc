@@ -1,0 +1,504 @@
+// Fused CPU kernels of the scalenet engine, registered into TensorFlow's op registry through TensorFlow's C
+// kernel API (tensorflow/c/kernels.h, ops.h) and run by tfjs-node's eager binding like any TensorFlow op.
+//
+// Why: the profile of a supernet step on the native backend (bench/profile.ts) showed ~3 000 kernel calls per
+// step, two thirds of them small element-wise ops (training batch norm, h-swish and its gradient, the SGD update
+// of leading slices). Each costs a binding round trip and a full pass over an activation. These kernels do the
+// same arithmetic in one pass (or two) per layer. Every kernel is single-threaded and sums per channel in a fixed
+// order in double precision, so results do not depend on the machine's core count.
+//
+// Built by infra/native-tf/ops.ts into the native cache entry; loaded by nn/native-ops.ts. As a Node addon its
+// only export is the list of op names; registration happens once per process, when the first copy loads.
+#include <node_api.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "tensorflow/c/kernels.h"
+#include "tensorflow/c/ops.h"
+#include "tensorflow/c/tf_status.h"
+#include "tensorflow/c/tf_tensor.h"
+
+namespace {
+
+constexpr float kSixth = 1.0f / 6.0f;
+
+// Rows summed in float before each addition to the double per-channel total: vector-width float adds in the
+// inner loop, double accuracy across blocks; the order is fixed, so the result does not depend on the machine.
+constexpr int64_t kBlockRows = 32;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Small helpers around the C API.
+
+struct Status {
+  TF_Status* s = TF_NewStatus();
+  ~Status() { TF_DeleteStatus(s); }
+  bool ok() const { return TF_GetCode(s) == TF_OK; }
+};
+
+// An input tensor, released when the kernel returns.
+struct Input {
+  TF_Tensor* t = nullptr;
+  ~Input() {
+    if (t) TF_DeleteTensor(t);
+  }
+  const float* data() const { return static_cast<const float*>(TF_TensorData(t)); }
+  int rank() const { return TF_NumDims(t); }
+  int64_t dim(int i) const { return TF_Dim(t, i); }
+  int64_t size() const { return TF_TensorElementCount(t); }
+  std::vector<int64_t> dims() const {
+    std::vector<int64_t> d(rank());
+    for (int i = 0; i < rank(); i++) d[i] = dim(i);
+    return d;
+  }
+};
+
+// An output tensor, released (handed to TensorFlow) when the kernel returns.
+struct Output {
+  TF_Tensor* t = nullptr;
+  ~Output() {
+    if (t) TF_DeleteTensor(t);
+  }
+  float* data() const { return static_cast<float*>(TF_TensorData(t)); }
+};
+
+void fail(TF_OpKernelContext* ctx, const std::string& msg) {
+  Status st;
+  TF_SetStatus(st.s, TF_INVALID_ARGUMENT, msg.c_str());
+  TF_OpKernelContext_Failure(ctx, st.s);
+}
+
+bool get(TF_OpKernelContext* ctx, int i, Input& in) {
+  Status st;
+  TF_GetInput(ctx, i, &in.t, st.s);
+  if (!st.ok()) {
+    TF_OpKernelContext_Failure(ctx, st.s);
+    return false;
+  }
+  if (TF_TensorType(in.t) != TF_FLOAT) {
+    fail(ctx, "scalenet ops take float32 tensors only (input " + std::to_string(i) + ")");
+    return false;
+  }
+  return true;
+}
+
+bool alloc(TF_OpKernelContext* ctx, int i, const std::vector<int64_t>& dims, Output& out) {
+  Status st;
+  int64_t n = 1;
+  for (int64_t d : dims) n *= d;
+  out.t = TF_AllocateOutput(ctx, i, TF_FLOAT, dims.data(), static_cast<int>(dims.size()), n * sizeof(float), st.s);
+  if (!st.ok()) {
+    TF_OpKernelContext_Failure(ctx, st.s);
+    return false;
+  }
+  return true;
+}
+
+// Attributes read at kernel construction (TensorFlow caches one kernel per distinct attribute set).
+struct Attrs {
+  bool hswish = false;
+  float epsilon = 0;
+  float alpha = 0;
+};
+
+void* create_attrs(TF_OpKernelConstruction* ctx, bool has_hswish, bool has_epsilon, bool has_alpha) {
+  auto* a = new Attrs();
+  Status st;
+  if (has_hswish) {
+    TF_Bool v = 0;
+    TF_OpKernelConstruction_GetAttrBool(ctx, "hswish", &v, st.s);
+    a->hswish = v != 0;
+  }
+  if (st.ok() && has_epsilon) TF_OpKernelConstruction_GetAttrFloat(ctx, "epsilon", &a->epsilon, st.s);
+  if (st.ok() && has_alpha) TF_OpKernelConstruction_GetAttrFloat(ctx, "alpha", &a->alpha, st.s);
+  if (!st.ok()) TF_OpKernelConstruction_Failure(ctx, st.s);
+  return a;
+}
+void* create_bn(TF_OpKernelConstruction* ctx) { return create_attrs(ctx, true, true, false); }
+void* create_act(TF_OpKernelConstruction* ctx) { return create_attrs(ctx, true, false, false); }
+void* create_lerp(TF_OpKernelConstruction* ctx) { return create_attrs(ctx, false, false, true); }
+void* create_none(TF_OpKernelConstruction* ctx) { return create_attrs(ctx, false, false, false); }
+void delete_attrs(void* p) { delete static_cast<Attrs*>(p); }
+
+// h-swish(y) = y · ReLU6(y + 3) / 6 and its derivative (0 below −3, 1 above 3, (2y + 3)/6 between), as the
+// composite ops of nn/ops.ts compute them.
+// Multiplying by 1/6 instead of dividing by 6 (within an ulp of the composite ops; a division per element made
+// these loops four times slower). Written as two single selects so that GCC vectorizes the loops that use it (a nested ?: is not if-converted).
+inline float hswish(float y) {
+  float r = y + 3.0f;
+  r = r > 0.0f ? r : 0.0f;
+  r = r < 6.0f ? r : 6.0f;
+  return y * (r * kSixth);
+}
+inline float hswish_grad(float y) {
+  float g = (2.0f * y + 3.0f) * kSixth;
+  g = y > 3.0f ? 1.0f : g;
+  return y < -3.0f ? 0.0f : g;
+}
+
+// Channels-last view: `rows` × `c`.
+bool channels_last(TF_OpKernelContext* ctx, const Input& x, int64_t& rows, int64_t& c) {
+  if (x.rank() < 1) {
+    fail(ctx, "expected a tensor with a channel axis");
+    return false;
+  }
+  c = x.dim(x.rank() - 1);
+  rows = c == 0 ? 0 : x.size() / c;
+  return true;
+}
+
+bool check_vec(TF_OpKernelContext* ctx, const Input& v, int64_t c, const char* name) {
+  if (v.rank() != 1 || v.dim(0) != c) {
+    fail(ctx, std::string(name) + " must be a vector of the channel count " + std::to_string(c));
+    return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// ScaleNetBnActTrain: z = act(γ·(x − μ_B)/√(σ²_B + ε) + β) with per-channel batch statistics over all leading
+// axes; also returns μ_B and the biased σ²_B (for running averages and recalibration).
+
+void bn_act_train(void* kernel, TF_OpKernelContext* ctx) {
+  const auto* a = static_cast<Attrs*>(kernel);
+  Input x, gamma, beta;
+  if (!get(ctx, 0, x) || !get(ctx, 1, gamma) || !get(ctx, 2, beta)) return;
+  int64_t rows, c;
+  if (!channels_last(ctx, x, rows, c) || !check_vec(ctx, gamma, c, "gamma") || !check_vec(ctx, beta, c, "beta")) return;
+  Output z, mean, var;
+  if (!alloc(ctx, 0, x.dims(), z) || !alloc(ctx, 1, {c}, mean) || !alloc(ctx, 2, {c}, var)) return;
+  const float* xd = x.data();
+  std::vector<double> s(c, 0.0), s2(c, 0.0);
+  std::vector<float> part(c);
+  for (int64_t r0 = 0; r0 < rows; r0 += kBlockRows) {
+    std::fill(part.begin(), part.end(), 0.0f);
+    for (int64_t r = r0; r < std::min(rows, r0 + kBlockRows); r++) {
+      const float* xr = xd + r * c;
+      for (int64_t j = 0; j < c; j++) part[j] += xr[j];
+    }
+    for (int64_t j = 0; j < c; j++) s[j] += part[j];
+  }
+  std::vector<float> m(c), scale(c), shift(c);
+  for (int64_t j = 0; j < c; j++) m[j] = static_cast<float>(s[j] / static_cast<double>(rows));
+  for (int64_t r0 = 0; r0 < rows; r0 += kBlockRows) {
+    std::fill(part.begin(), part.end(), 0.0f);
+    for (int64_t r = r0; r < std::min(rows, r0 + kBlockRows); r++) {
+      const float* xr = xd + r * c;
+      for (int64_t j = 0; j < c; j++) {
+        const float d = xr[j] - m[j];
+        part[j] += d * d;
+      }
+    }
+    for (int64_t j = 0; j < c; j++) s2[j] += part[j];
+  }
+  const float* g = gamma.data();
+  const float* b = beta.data();
+  for (int64_t j = 0; j < c; j++) {
+    const float v = static_cast<float>(s2[j] / static_cast<double>(rows));
+    mean.data()[j] = m[j];
+    var.data()[j] = v;
+    const float inv = 1.0f / std::sqrt(v + a->epsilon);
+    scale[j] = g[j] * inv;
+    shift[j] = b[j] - m[j] * scale[j];
+  }
+  float* zd = z.data();
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = xd + r * c;
+    float* zr = zd + r * c;
+    if (a->hswish) {
+      for (int64_t j = 0; j < c; j++) zr[j] = hswish(xr[j] * scale[j] + shift[j]);
+    } else {
+      for (int64_t j = 0; j < c; j++) zr[j] = xr[j] * scale[j] + shift[j];
+    }
+  }
+}
+
+// ScaleNetBnActTrainGrad: (dz, x, γ, β, μ_B, σ²_B) → (dx, dγ, dβ), the standard batch-norm backward through the
+// batch statistics, preceded by the h-swish derivative when the forward applied it.
+
+void bn_act_train_grad(void* kernel, TF_OpKernelContext* ctx) {
+  const auto* a = static_cast<Attrs*>(kernel);
+  Input dz, x, gamma, beta, mean, var;
+  if (!get(ctx, 0, dz) || !get(ctx, 1, x) || !get(ctx, 2, gamma) || !get(ctx, 3, beta) || !get(ctx, 4, mean) || !get(ctx, 5, var)) return;
+  int64_t rows, c;
+  if (!channels_last(ctx, x, rows, c) || !check_vec(ctx, gamma, c, "gamma") || !check_vec(ctx, beta, c, "beta") ||
+      !check_vec(ctx, mean, c, "mean") || !check_vec(ctx, var, c, "variance")) return;
+  if (dz.size() != x.size()) return fail(ctx, "dz and x differ in size");
+  Output dx, dgamma, dbeta;
+  if (!alloc(ctx, 0, x.dims(), dx) || !alloc(ctx, 1, {c}, dgamma) || !alloc(ctx, 2, {c}, dbeta)) return;
+  const float *xd = x.data(), *dzd = dz.data(), *g = gamma.data(), *b = beta.data(), *m = mean.data(), *v = var.data();
+  std::vector<float> inv(c), scale(c), shift(c);
+  for (int64_t j = 0; j < c; j++) {
+    inv[j] = 1.0f / std::sqrt(v[j] + a->epsilon);
+    scale[j] = g[j] * inv[j];
+    shift[j] = b[j] - m[j] * scale[j];
+  }
+  // dy = dz · act'(y); Σdy and Σ dy·x̂ per channel.
+  std::vector<double> sdy(c, 0.0), sdyx(c, 0.0);
+  std::vector<float> pdy(c), pdyx(c);
+  float* dxd = dx.data();
+  for (int64_t r0 = 0; r0 < rows; r0 += kBlockRows) {
+    std::fill(pdy.begin(), pdy.end(), 0.0f);
+    std::fill(pdyx.begin(), pdyx.end(), 0.0f);
+    for (int64_t r = r0; r < std::min(rows, r0 + kBlockRows); r++) {
+      const float* xr = xd + r * c;
+      const float* dzr = dzd + r * c;
+      float* dyr = dxd + r * c;  // dy parked in dx's buffer until the second pass
+      if (a->hswish) {
+        for (int64_t j = 0; j < c; j++) {
+          const float dy = dzr[j] * hswish_grad(xr[j] * scale[j] + shift[j]);
+          dyr[j] = dy;
+          pdy[j] += dy;
+          pdyx[j] += dy * ((xr[j] - m[j]) * inv[j]);
+        }
+      } else {
+        for (int64_t j = 0; j < c; j++) {
+          const float dy = dzr[j];
+          dyr[j] = dy;
+          pdy[j] += dy;
+          pdyx[j] += dy * ((xr[j] - m[j]) * inv[j]);
+        }
+      }
+    }
+    for (int64_t j = 0; j < c; j++) {
+      sdy[j] += pdy[j];
+      sdyx[j] += pdyx[j];
+    }
+  }
+  // dx = γ·inv/M · (M·dy − Σdy − x̂·Σ(dy·x̂))
+  const float n = static_cast<float>(rows);
+  std::vector<float> k(c), fs(c), fsx(c);
+  for (int64_t j = 0; j < c; j++) {
+    k[j] = scale[j] / n;
+    fs[j] = static_cast<float>(sdy[j]);
+    fsx[j] = static_cast<float>(sdyx[j]);
+    dgamma.data()[j] = fsx[j];
+    dbeta.data()[j] = fs[j];
+  }
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = xd + r * c;
+    float* dr = dxd + r * c;
+    for (int64_t j = 0; j < c; j++) {
+      const float xh = (xr[j] - m[j]) * inv[j];
+      dr[j] = k[j] * (n * dr[j] - fs[j] - xh * fsx[j]);
+    }
+  }
+}
+
+// ScaleNetBiasAct: z = act(x + bias), per channel (inference with BN folded into the conv).
+
+void bias_act(void* kernel, TF_OpKernelContext* ctx) {
+  const auto* a = static_cast<Attrs*>(kernel);
+  Input x, bias;
+  if (!get(ctx, 0, x) || !get(ctx, 1, bias)) return;
+  int64_t rows, c;
+  if (!channels_last(ctx, x, rows, c) || !check_vec(ctx, bias, c, "bias")) return;
+  Output z;
+  if (!alloc(ctx, 0, x.dims(), z)) return;
+  const float *xd = x.data(), *bd = bias.data();
+  float* zd = z.data();
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = xd + r * c;
+    float* zr = zd + r * c;
+    if (a->hswish) {
+      for (int64_t j = 0; j < c; j++) zr[j] = hswish(xr[j] + bd[j]);
+    } else {
+      for (int64_t j = 0; j < c; j++) zr[j] = xr[j] + bd[j];
+    }
+  }
+}
+
+// ScaleNetSpatialMean: [N, H, W, C] → [N, C], the mean over H and W (SE squeeze, global pooling).
+
+void spatial_mean(void*, TF_OpKernelContext* ctx) {
+  Input x;
+  if (!get(ctx, 0, x)) return;
+  if (x.rank() != 4) return fail(ctx, "spatial mean expects [N, H, W, C]");
+  const int64_t n = x.dim(0), hw = x.dim(1) * x.dim(2), c = x.dim(3);
+  Output y;
+  if (!alloc(ctx, 0, {n, c}, y)) return;
+  std::vector<double> acc(c);
+  for (int64_t i = 0; i < n; i++) {
+    std::fill(acc.begin(), acc.end(), 0.0);
+    const float* xi = x.data() + i * hw * c;
+    for (int64_t p = 0; p < hw; p++)
+      for (int64_t j = 0; j < c; j++) acc[j] += xi[p * c + j];
+    for (int64_t j = 0; j < c; j++) y.data()[i * c + j] = static_cast<float>(acc[j] / static_cast<double>(hw));
+  }
+}
+
+// ScaleNetSpatialMeanGrad: (dy [N, C], x [N, H, W, C]) → dx = dy / (H·W) broadcast over H and W.
+
+void spatial_mean_grad(void*, TF_OpKernelContext* ctx) {
+  Input dy, x;
+  if (!get(ctx, 0, dy) || !get(ctx, 1, x)) return;
+  if (x.rank() != 4 || dy.rank() != 2 || dy.dim(0) != x.dim(0) || dy.dim(1) != x.dim(3)) return fail(ctx, "spatial mean gradient: shapes of dy and x disagree");
+  const int64_t n = x.dim(0), hw = x.dim(1) * x.dim(2), c = x.dim(3);
+  Output dx;
+  if (!alloc(ctx, 0, x.dims(), dx)) return;
+  const float inv = 1.0f / static_cast<float>(hw);
+  for (int64_t i = 0; i < n; i++) {
+    const float* d = dy.data() + i * c;
+    float* o = dx.data() + i * hw * c;
+    for (int64_t p = 0; p < hw; p++)
+      for (int64_t j = 0; j < c; j++) o[p * c + j] = d[j] * inv;
+  }
+}
+
+// Calls f(full_offset, slice_offset, run) for each contiguous run of the leading corner `slice` of a tensor of
+// shape `full` (row-major). Returns false when the corner does not fit.
+template <typename F>
+bool for_leading_corner(const std::vector<int64_t>& full, const std::vector<int64_t>& slice, F f) {
+  const size_t r = full.size();
+  if (slice.size() != r) return false;
+  for (size_t i = 0; i < r; i++)
+    if (slice[i] > full[i] || slice[i] < 0) return false;
+  int64_t count = 1;
+  for (int64_t d : slice) count *= d;
+  if (count == 0) return true;
+  if (r == 0) {
+    f(0, 0, 1);
+    return true;
+  }
+  std::vector<int64_t> stride(r, 1);
+  for (size_t i = r - 1; i > 0; i--) stride[i - 1] = stride[i] * full[i];
+  const int64_t run = slice[r - 1];
+  std::vector<int64_t> idx(r, 0);
+  int64_t s = 0;
+  while (true) {
+    int64_t off = 0;
+    for (size_t i = 0; i + 1 < r; i++) off += idx[i] * stride[i];
+    f(off, s, run);
+    s += run;
+    // advance the outer index (all but the last axis)
+    size_t i = r - 1;
+    while (i > 0) {
+      i--;
+      if (++idx[i] < slice[i]) break;
+      idx[i] = 0;
+      if (i == 0) return true;
+    }
+    if (r == 1) return true;
+  }
+}
+
+// ScaleNetSgdLeading: one SGD step (Nesterov optional, weight decay) on the leading corner of a shared tensor.
+// Inputs: param (full), momentum (full), grad (the corner's shape), hyper [lr, momentum, weight decay, nesterov].
+// Outputs: the new param and momentum (full; outside the corner bit-identical copies).
+// g' = g + wd·w;  m' = μ·m + g';  u = nesterov ? g' + μ·m' : m';  w' = w − lr·u   (float32, as nn/step.ts).
+
+void sgd_leading(void*, TF_OpKernelContext* ctx) {
+  Input param, mom, grad, hyper;
+  if (!get(ctx, 0, param) || !get(ctx, 1, mom) || !get(ctx, 2, grad) || !get(ctx, 3, hyper)) return;
+  if (hyper.size() != 4) return fail(ctx, "hyper must be [learning rate, momentum, weight decay, nesterov]");
+  if (param.dims() != mom.dims()) return fail(ctx, "param and momentum differ in shape");
+  Output p2, m2;
+  if (!alloc(ctx, 0, param.dims(), p2) || !alloc(ctx, 1, mom.dims(), m2)) return;
+  std::memcpy(p2.data(), param.data(), param.size() * sizeof(float));
+  std::memcpy(m2.data(), mom.data(), mom.size() * sizeof(float));
+  const float lr = hyper.data()[0], mu = hyper.data()[1], wd = hyper.data()[2];
+  const bool nesterov = hyper.data()[3] != 0.0f;
+  const float* gd = grad.data();
+  float *pd = p2.data(), *md = m2.data();
+  const bool ok = for_leading_corner(param.dims(), grad.dims(), [&](int64_t off, int64_t s, int64_t run) {
+    for (int64_t j = 0; j < run; j++) {
+      const float w = pd[off + j];
+      const float g = wd != 0.0f ? gd[s + j] + w * wd : gd[s + j];
+      const float m = md[off + j] * mu + g;
+      const float u = nesterov ? g + m * mu : m;
+      pd[off + j] = w - u * lr;
+      md[off + j] = m;
+    }
+  });
+  if (!ok) fail(ctx, "grad is not a leading corner of param");
+}
+
+// ScaleNetLerpLeading: full[corner] = full[corner]·(1 − α) + value·α (BN running averages of the used channels).
+
+void lerp_leading(void* kernel, TF_OpKernelContext* ctx) {
+  const auto* a = static_cast<Attrs*>(kernel);
+  Input full, value;
+  if (!get(ctx, 0, full) || !get(ctx, 1, value)) return;
+  Output out;
+  if (!alloc(ctx, 0, full.dims(), out)) return;
+  std::memcpy(out.data(), full.data(), full.size() * sizeof(float));
+  const float keep = 1.0f - a->alpha, alpha = a->alpha;
+  const float* vd = value.data();
+  float* od = out.data();
+  const bool ok = for_leading_corner(full.dims(), value.dims(), [&](int64_t off, int64_t s, int64_t run) {
+    for (int64_t j = 0; j < run; j++) od[off + j] = od[off + j] * keep + vd[s + j] * alpha;
+  });
+  if (!ok) fail(ctx, "value is not a leading corner of full");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Registration.
+
+struct OpDef {
+  const char* name;
+  std::vector<const char*> inputs, outputs, attrs;
+  void* (*create)(TF_OpKernelConstruction*);
+  void (*compute)(void*, TF_OpKernelContext*);
+};
+
+const std::vector<OpDef>& op_defs() {
+  static const std::vector<OpDef> defs = {
+      {"ScaleNetBnActTrain", {"x: float", "gamma: float", "beta: float"}, {"z: float", "mean: float", "variance: float"},
+       {"hswish: bool", "epsilon: float"}, create_bn, bn_act_train},
+      {"ScaleNetBnActTrainGrad", {"dz: float", "x: float", "gamma: float", "beta: float", "mean: float", "variance: float"},
+       {"dx: float", "dgamma: float", "dbeta: float"}, {"hswish: bool", "epsilon: float"}, create_bn, bn_act_train_grad},
+      {"ScaleNetBiasAct", {"x: float", "bias: float"}, {"z: float"}, {"hswish: bool"}, create_act, bias_act},
+      {"ScaleNetSpatialMean", {"x: float"}, {"y: float"}, {}, create_none, spatial_mean},
+      {"ScaleNetSpatialMeanGrad", {"dy: float", "x: float"}, {"dx: float"}, {}, create_none, spatial_mean_grad},
+      {"ScaleNetSgdLeading", {"param: float", "momentum: float", "grad: float", "hyper: float"},
+       {"new_param: float", "new_momentum: float"}, {}, create_none, sgd_leading},
+      {"ScaleNetLerpLeading", {"full: float", "value: float"}, {"out: float"}, {"alpha: float"}, create_lerp, lerp_leading},
+  };
+  return defs;
+}
+
+std::string register_all() {
+  for (const OpDef& d : op_defs()) {
+    TF_OpDefinitionBuilder* b = TF_NewOpDefinitionBuilder(d.name);
+    for (const char* s : d.inputs) TF_OpDefinitionBuilderAddInput(b, s);
+    for (const char* s : d.outputs) TF_OpDefinitionBuilderAddOutput(b, s);
+    for (const char* s : d.attrs) TF_OpDefinitionBuilderAddAttr(b, s);
+    Status st;
+    TF_RegisterOpDefinition(b, st.s);
+    if (!st.ok()) return std::string("registering op ") + d.name + ": " + TF_Message(st.s);
+    TF_KernelBuilder* kb = TF_NewKernelBuilder(d.name, "CPU", d.create, d.compute, delete_attrs);
+    TF_RegisterKernelBuilder(d.name, kb, st.s);
+    if (!st.ok()) return std::string("registering kernel ") + d.name + ": " + TF_Message(st.s);
+  }
+  return "";
+}
+
+napi_value init(napi_env env, napi_value exports) {
+  // Once per process: worker threads load the addon again, but the op registry is global.
+  static std::once_flag once;
+  static std::string error;
+  std::call_once(once, [] { error = register_all(); });
+  if (!error.empty()) {
+    napi_throw_error(env, nullptr, error.c_str());
+    return nullptr;
+  }
+  napi_value names;
+  napi_create_array(env, &names);
+  uint32_t i = 0;
+  for (const OpDef& d : op_defs()) {
+    napi_value s;
+    napi_create_string_utf8(env, d.name, NAPI_AUTO_LENGTH, &s);
+    napi_set_element(env, names, i++, s);
+  }
+  napi_set_named_property(env, exports, "ops", names);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() { return init(env, exports); }
