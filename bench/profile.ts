@@ -3,6 +3,8 @@
  * time, for the bench's fixed sub-networks. The difference between the two is JavaScript and binding
  * overhead (op dispatch, tensor bookkeeping, gradient tape). Never part of the test run.
  *
+ * Evaluation is profiled per batch with BN already folded (as evaluateSubnetwork runs it).
+ *
  *   npx tsx bench/profile.ts [--backend tensorflow] [--preset tiny] [--phase train|recalibrate|evaluate] [--batch 64] [--top 15]
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -11,7 +13,7 @@ import { getPreset } from '../core/presets';
 import { scaleNetwork } from '../core/scaling';
 import { BatchStream, batchToTensor, loadDataset } from '../data';
 import { initBackend, type BackendKind } from '../nn/backend';
-import { predictFolded, recalibrateBn } from '../nn/evaluate';
+import { FoldedNetwork, recalibrateBn } from '../nn/evaluate';
 import { StandaloneTrainer } from '../nn/trainer';
 import { BENCH_SUBNETS } from './subnets';
 
@@ -34,11 +36,12 @@ async function run(): Promise<void> {
   const net = scaleNetwork(space, arch);
   const stats = await recalibrateBn(trainer.store, net, data.train, data.normalization, { batches: 1, batchSize: batch });
   const x = batchToTensor(new BatchStream(data.train, { batchSize: batch, seed: 1 }).next(), data.normalization, arch.resolution);
+  const folded = FoldedNetwork.create(trainer.store, net, stats);
   const once = async (): Promise<void> => {
     if (phase === 'train') trainer.trainOneStep();
     else if (phase === 'recalibrate') (await recalibrateBn(trainer.store, net, data.train, data.normalization, { batches: 1, batchSize: batch })).dispose();
     else {
-      const y = predictFolded(trainer.store, net, x, stats);
+      const y = folded.predict(x);
       y.dataSync();
       y.dispose();
     }
@@ -67,6 +70,7 @@ async function run(): Promise<void> {
     console.log(`| ${name} | ${e.n} | ${e.ms.toFixed(1)} | ${((100 * e.ms) / kernelMs).toFixed(1)} |`);
   }
   x.dispose();
+  folded.dispose();
   stats.dispose();
   trainer.dispose();
 }

@@ -163,6 +163,47 @@ export function foldBn(p: ParamLookup, net: ScaledNetwork, stats: BnStats): Map<
   return out;
 }
 
+/**
+ * A sub-network prepared for repeated inference: BN folded into its convs and every other parameter (SE, FC)
+ * sliced out of the shared tensors once, so a batch costs only the forward pass. Owns its tensors: dispose it.
+ */
+export class FoldedNetwork {
+  private constructor(readonly net: ScaledNetwork, private readonly tensors: Map<string, tf.Tensor>) {}
+
+  /** Folds `stats` into `net`'s convs (the statistics are not needed afterwards). */
+  static create(store: ParamStore, net: ScaledNetwork, stats: BnStats): FoldedNetwork {
+    const names: string[] = [];
+    const values = tf.tidy(() => {
+      const p = sliceLookup(store, net);
+      const m = foldBn(p, net, stats);
+      for (const s of networkParams(net)) {
+        if (m.has(s.name) || s.role === 'gamma' || s.role === 'beta') continue;
+        m.set(s.name, tf.clone(p(s.name))); // a copy: the shared tensor changes when training goes on
+      }
+      names.push(...m.keys());
+      return [...m.values()];
+    });
+    return new FoldedNetwork(net, new Map(names.map((n, i) => [n, values[i] as tf.Tensor])));
+  }
+
+  /** Logits [n, classes] for x at the network's resolution. */
+  predict(x: tf.Tensor4D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const p: ParamLookup = (name) => {
+        const t = this.tensors.get(name);
+        if (!t) throw new Error(`parameter ${name} is not part of this folded network`);
+        return t;
+      };
+      return forwardNetwork(this.net, p, foldedConvBn(this.tensors), x, { scoped: true });
+    });
+  }
+
+  dispose(): void {
+    for (const t of this.tensors.values()) t.dispose();
+    this.tensors.clear();
+  }
+}
+
 /** A ConvBn using BN-folded weights: conv + bias (+ h-swish). */
 export function foldedConvBn(folded: Map<string, tf.Tensor>): ConvBn {
   const f: ParamLookup = (name) => {
@@ -243,33 +284,28 @@ export async function evaluateSubnetwork(source: WeightSource, arch: Architectur
   if (hit) return { ...hit, cached: true };
   const net = scaleNetwork(source.space, arch);
   let correct = 0;
-  let stats: BnStats | undefined;
-  let folded: Map<string, tf.Tensor> | undefined;
+  let folded: FoldedNetwork | undefined;
   try {
     if (bn !== 'batch') {
-      stats = bn === 'recalibrate' ? await recalibrateBn(source.store, net, data.train, data.normalization, r) : runningStats(source.store, net);
-      const s = stats;
-      const names: string[] = [];
-      const tensors = tf.tidy(() => {
-        const m = foldBn(sliceLookup(source.store, net), net, s);
-        names.push(...m.keys());
-        return [...m.values()];
-      });
-      folded = new Map(names.map((n, i) => [n, tensors[i] as tf.Tensor]));
+      const stats = bn === 'recalibrate' ? await recalibrateBn(source.store, net, data.train, data.normalization, r) : runningStats(source.store, net);
+      try {
+        folded = FoldedNetwork.create(source.store, net, stats);
+      } finally {
+        stats.dispose();
+      }
     }
     for (const batch of sequentialBatches(set, opts.batchSize ?? 128, total)) {
       const f = folded;
       correct += tf.tidy(() => {
         const x = batchToTensor(batch, data.normalization, net.input.resolution);
+        if (f) return countCorrect(f.predict(x), batch.labels);
         const p = sliceLookup(source.store, net);
-        const logits = forwardNetwork(net, p, f ? foldedConvBn(f) : batchStatsConvBn(p), x, { scoped: true });
-        return countCorrect(logits, batch.labels);
+        return countCorrect(forwardNetwork(net, p, batchStatsConvBn(p), x, { scoped: true }), batch.labels);
       });
       await new Promise((res) => setImmediate(res));
     }
   } finally {
-    stats?.dispose();
-    folded?.forEach((t) => t.dispose());
+    folded?.dispose();
   }
   const result: EvaluationResult = { accuracy: correct / total, correct, total, key, cached: false };
   opts.cache?.set(key, result);
@@ -284,11 +320,12 @@ export function predictWithStats(store: ParamStore, net: ScaledNetwork, x: tf.Te
   });
 }
 
-/** Logits of `net` for `x` with BN folded from `stats`. */
+/** Logits of `net` for `x` with BN folded from `stats` (one-off; {@link FoldedNetwork} for many batches). */
 export function predictFolded(store: ParamStore, net: ScaledNetwork, x: tf.Tensor4D, stats: BnStats): tf.Tensor2D {
-  return tf.tidy(() => {
-    const p = sliceLookup(store, net);
-    const folded = foldBn(p, net, stats);
-    return forwardNetwork(net, p, foldedConvBn(folded), x, { scoped: true });
-  });
+  const folded = FoldedNetwork.create(store, net, stats);
+  try {
+    return folded.predict(x);
+  } finally {
+    folded.dispose();
+  }
 }

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ScaledNetwork } from '../core/scaling';
 import { BN_EPSILON } from './constants';
-import { fusedBnActTrain, fusedOpsActive } from './native-ops';
+import { fusedBnActTrain, fusedOpsActive, fusedSeInfer } from './native-ops';
 import { batchNormActTrain, momentsNHW, spatialMean } from './ops';
 import { prefixOf } from './params';
 
@@ -88,8 +88,14 @@ export function storedStatsConvBn(p: ParamLookup, stats: (prefix: string) => { m
   };
 }
 
-/** Squeeze-excite: avg-pool → FC(hidden→se)+bias → ReLU → FC(se→hidden)+bias → h-sigmoid → scale. */
-export function squeezeExcite(p: ParamLookup, prefix: string, x: tf.Tensor4D): tf.Tensor4D {
+/**
+ * Squeeze-excite: avg-pool → FC(hidden→se)+bias → ReLU → FC(se→hidden)+bias → h-sigmoid → scale.
+ * `inference`: no gradient will be taken, so the fused one-kernel version may run.
+ */
+export function squeezeExcite(p: ParamLookup, prefix: string, x: tf.Tensor4D, inference = false): tf.Tensor4D {
+  if (inference && fusedOpsActive()) {
+    return fusedSeInfer(x, p(`${prefix}.se.w1`), p(`${prefix}.se.b1`), p(`${prefix}.se.w2`), p(`${prefix}.se.b2`));
+  }
   const [n, , , c] = x.shape;
   const s = spatialMean(x);
   const hidden = tf.relu(tf.add(tf.matMul(s, p(`${prefix}.se.w1`) as tf.Tensor2D), p(`${prefix}.se.b1`)));
@@ -115,6 +121,7 @@ export function forwardNetwork(net: ScaledNetwork, p: ParamLookup, convBn: ConvB
     if (input !== x) input.dispose();
     return out;
   };
+  const inference = args.scoped === true; // scoped passes are never recorded for gradients (see ForwardArgs)
   let h = stage(x, () => convBn('stem', x, net.stem.stride, false, true));
   for (const b of net.blocks) {
     const prefix = prefixOf(b);
@@ -122,7 +129,7 @@ export function forwardNetwork(net: ScaledNetwork, p: ParamLookup, convBn: ConvB
     h = stage(input, () => {
       let y = b.expand ? convBn(`${prefix}.expand`, input, 1, false, true) : input;
       y = convBn(`${prefix}.dw`, y, b.stride, true, true);
-      y = squeezeExcite(p, prefix, y);
+      y = squeezeExcite(p, prefix, y, inference);
       y = convBn(`${prefix}.project`, y, 1, false, false);
       return b.residual ? tf.add(input, y) : y;
     });

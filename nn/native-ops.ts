@@ -50,6 +50,7 @@ function registerKernels(): void {
   registerNativeKernel('ScaleNetBiasAct', 1, (a) => [{ name: 'hswish', kind: 'bool', value: Boolean(a.hswish) }], ['x', 'bias']);
   registerNativeKernel('ScaleNetSpatialMean', 1, () => [], ['x']);
   registerNativeKernel('ScaleNetSpatialMeanGrad', 1, () => [], ['dy', 'x']);
+  registerNativeKernel('ScaleNetSeInfer', 1, () => [], ['x', 'w1', 'b1', 'w2', 'b2']);
   registerNativeKernel('ScaleNetSgdLeading', 2, () => [], ['param', 'momentum', 'grad', 'hyper']);
   registerNativeKernel('ScaleNetLerpLeading', 1, (a) => [{ name: 'alpha', kind: 'float', value: a.alpha as number }], ['full', 'value']);
 
@@ -121,6 +122,11 @@ export function fusedBiasAct(x: tf.Tensor4D, bias: tf.Tensor, hswish: boolean): 
 /** Mean over H and W of [N, H, W, C] → [N, C] (differentiable). */
 export function fusedSpatialMean(x: tf.Tensor4D): tf.Tensor2D {
   return tf.engine().runKernel('ScaleNetSpatialMean', { x } as unknown as tf.NamedTensorMap, {}) as tf.Tensor2D;
+}
+
+/** Squeeze-excite, inference only (no gradient): x · h-sigmoid(ReLU(mean_HW(x)·w1 + b1)·w2 + b2). */
+export function fusedSeInfer(x: tf.Tensor4D, w1: tf.Tensor, b1: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor): tf.Tensor4D {
+  return tf.engine().runKernel('ScaleNetSeInfer', { x, w1, b1, w2, b2 } as unknown as tf.NamedTensorMap, {}) as tf.Tensor4D;
 }
 
 /**

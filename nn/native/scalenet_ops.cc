@@ -350,6 +350,51 @@ void spatial_mean_grad(void*, TF_OpKernelContext* ctx) {
   }
 }
 
+// ScaleNetSeInfer: squeeze-excite for inference in one kernel (no gradient):
+// y = x · h-sigmoid(ReLU(mean_HW(x)·w1 + b1)·w2 + b2), x [N, H, W, C], w1 [C, S], b1 [S], w2 [S, C], b2 [C].
+// The composite version is eleven kernel calls per block, most of them on [N, C]-sized tensors.
+
+void se_infer(void*, TF_OpKernelContext* ctx) {
+  Input x, w1, b1, w2, b2;
+  if (!get(ctx, 0, x) || !get(ctx, 1, w1) || !get(ctx, 2, b1) || !get(ctx, 3, w2) || !get(ctx, 4, b2)) return;
+  if (x.rank() != 4 || w1.rank() != 2 || w2.rank() != 2) return fail(ctx, "squeeze-excite expects x [N, H, W, C], w1 [C, S], w2 [S, C]");
+  const int64_t n = x.dim(0), hw = x.dim(1) * x.dim(2), c = x.dim(3), se = w1.dim(1);
+  if (w1.dim(0) != c || w2.dim(0) != se || w2.dim(1) != c || b1.size() != se || b2.size() != c) {
+    return fail(ctx, "squeeze-excite weights do not match the channel count " + std::to_string(c));
+  }
+  Output y;
+  if (!alloc(ctx, 0, x.dims(), y)) return;
+  const float *w1d = w1.data(), *b1d = b1.data(), *w2d = w2.data(), *b2d = b2.data();
+  std::vector<double> acc(c);
+  std::vector<float> mean(c), hidden(se), gate(c);
+  for (int64_t i = 0; i < n; i++) {
+    const float* xi = x.data() + i * hw * c;
+    std::fill(acc.begin(), acc.end(), 0.0);
+    for (int64_t p = 0; p < hw; p++)
+      for (int64_t j = 0; j < c; j++) acc[j] += xi[p * c + j];
+    for (int64_t j = 0; j < c; j++) mean[j] = static_cast<float>(acc[j] / static_cast<double>(hw));
+    for (int64_t k = 0; k < se; k++) hidden[k] = 0.0f;
+    for (int64_t j = 0; j < c; j++)
+      for (int64_t k = 0; k < se; k++) hidden[k] += mean[j] * w1d[j * se + k];
+    for (int64_t k = 0; k < se; k++) {
+      const float h = hidden[k] + b1d[k];
+      hidden[k] = h > 0.0f ? h : 0.0f;
+    }
+    for (int64_t j = 0; j < c; j++) gate[j] = 0.0f;
+    for (int64_t k = 0; k < se; k++)
+      for (int64_t j = 0; j < c; j++) gate[j] += hidden[k] * w2d[k * c + j];
+    for (int64_t j = 0; j < c; j++) {
+      float r = gate[j] + b2d[j] + 3.0f;
+      r = r > 0.0f ? r : 0.0f;
+      r = r < 6.0f ? r : 6.0f;
+      gate[j] = r * kSixth;
+    }
+    float* yi = y.data() + i * hw * c;
+    for (int64_t p = 0; p < hw; p++)
+      for (int64_t j = 0; j < c; j++) yi[p * c + j] = xi[p * c + j] * gate[j];
+  }
+}
+
 // Calls f(full_offset, slice_offset, run) for each contiguous run of the leading corner `slice` of a tensor of
 // shape `full` (row-major). Returns false when the corner does not fit.
 template <typename F>
@@ -455,6 +500,8 @@ const std::vector<OpDef>& op_defs() {
       {"ScaleNetBiasAct", {"x: float", "bias: float"}, {"z: float"}, {"hswish: bool"}, create_act, bias_act},
       {"ScaleNetSpatialMean", {"x: float"}, {"y: float"}, {}, create_none, spatial_mean},
       {"ScaleNetSpatialMeanGrad", {"dy: float", "x: float"}, {"dx: float"}, {}, create_none, spatial_mean_grad},
+      {"ScaleNetSeInfer", {"x: float", "w1: float", "b1: float", "w2: float", "b2: float"}, {"y: float"}, {}, create_none,
+       se_infer},
       {"ScaleNetSgdLeading", {"param: float", "momentum: float", "grad: float", "hyper: float"},
        {"new_param: float", "new_momentum: float"}, {}, create_none, sgd_leading},
       {"ScaleNetLerpLeading", {"full: float", "value: float"}, {"out: float"}, {"alpha: float"}, create_lerp, lerp_leading},
