@@ -13,7 +13,7 @@ import type { Dataset } from '../data/dataset';
 import { batchToTensor } from '../data/tensor';
 import type { ImageSet } from '../data/types';
 import { batchStatsConvBn, conv, forwardNetwork, hardSwish, storedStatsConvBn, BN_EPSILON, type ConvBn, type ParamLookup } from './forward';
-import { fusedBiasAct, fusedOpsActive } from './native-ops';
+import { biasAct } from './ops';
 import { bnPrefixes, networkParams } from './params';
 import { leadingSlice } from './step';
 import { runningNames, type ParamStore } from './store';
@@ -212,9 +212,7 @@ export function foldedConvBn(folded: Map<string, tf.Tensor>): ConvBn {
     return t;
   };
   return (prefix, x, stride, depthwise, act) => {
-    if (fusedOpsActive()) return fusedBiasAct(conv(f, prefix, x, stride, depthwise), f(`${prefix}.b`), act);
-    const y = tf.add(conv(f, prefix, x, stride, depthwise), f(`${prefix}.b`)) as tf.Tensor4D;
-    return act ? (hardSwish(y) as tf.Tensor4D) : y;
+    return biasAct(conv(f, prefix, x, stride, depthwise), f(`${prefix}.b`), act);
   };
 }
 

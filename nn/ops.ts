@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BN_EPSILON } from './constants';
-import { fusedBnActTrain, fusedOpsActive, fusedSpatialMean } from './native-ops';
+import { fusedBiasAct, fusedBnActTrain, fusedOpsActive, fusedSpatialMean } from './native-ops';
 
 /**
  * Σ over N, H, W of an NHWC tensor → [C], as a ones-vector matmul. tfjs-wasm reduces leading axes by
@@ -75,4 +75,11 @@ export function batchNormActTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.T
 /** Mean over H and W of an NHWC activation → [N, C] (SE squeeze, global pooling); one fused kernel when available. */
 export function spatialMean(x: tf.Tensor4D): tf.Tensor2D {
   return fusedOpsActive() ? fusedSpatialMean(x) : (tf.mean(x, [1, 2]) as tf.Tensor2D);
+}
+
+/** act(x + bias) per channel, act = h-swish or identity (inference with BN folded into the conv). */
+export function biasAct(x: tf.Tensor4D, bias: tf.Tensor, hswish: boolean): tf.Tensor4D {
+  if (fusedOpsActive()) return fusedBiasAct(x, bias, hswish);
+  const y = tf.add(x, bias) as tf.Tensor4D;
+  return hswish ? (tf.mul(y, tf.div(tf.relu6(tf.add(y, 3)), 6)) as tf.Tensor4D) : y;
 }

@@ -69,41 +69,67 @@ export function trainStep(store: ParamStore, net: ScaledNetwork, x: tf.Tensor4D,
       return smoothedCrossEntropy(forwardNetwork(net, p, convBn, x), labels, a.labelSmoothing);
     };
     const { value, grads } = tf.valueAndGrads(f)(slices);
-    const fused = fusedOpsActive();
-    // Running statistics of the used channels only (the "uncalibrated" baseline of evaluation).
     for (const { prefix, mean, variance } of batchStats) {
-      const names = runningNames(`${prefix}.bn.gamma`);
-      for (const [name, batch] of [[names.mean, mean], [names.variance, variance]] as const) {
-        const v = store.running.get(name) as tf.Variable;
-        if (fused) v.assign(fusedLerpLeading(v, batch, BN_RUNNING_MOMENTUM));
-        else assignLeading(v, tf.add(tf.mul(leadingSlice(v, batch.shape), 1 - BN_RUNNING_MOMENTUM), tf.mul(batch, BN_RUNNING_MOMENTUM)));
-        batch.dispose();
-      }
+      updateRunningStats(store, prefix, mean, variance);
+      mean.dispose();
+      variance.dispose();
     }
-    if (fused) {
-      // One kernel per parameter: decay, momentum, Nesterov and the write-back of the used corner (same formula).
+    applySgd(store, specs, grads, a);
+    return value.dataSync()[0] as number;
+  });
+}
+
+/**
+ * Folds one batch's statistics of BN layer `prefix` into the store's running averages, for the used channels
+ * only (the "uncalibrated" baseline of evaluation); the other channels stay bit-identical.
+ */
+export function updateRunningStats(store: ParamStore, prefix: string, mean: tf.Tensor1D, variance: tf.Tensor1D): void {
+  tf.tidy(() => {
+    const names = runningNames(`${prefix}.bn.gamma`);
+    for (const [name, batch] of [[names.mean, mean], [names.variance, variance]] as const) {
+      const v = store.running.get(name);
+      if (!v) throw new Error(`no running statistics ${name}`);
+      if (fusedOpsActive()) v.assign(fusedLerpLeading(v, batch, BN_RUNNING_MOMENTUM));
+      else assignLeading(v, tf.add(tf.mul(leadingSlice(v, batch.shape), 1 - BN_RUNNING_MOMENTUM), tf.mul(batch, BN_RUNNING_MOMENTUM)));
+    }
+  });
+}
+
+/**
+ * SGD (Nesterov optional) with weight decay on conv/FC weights, applied to the leading corner of each of the
+ * store's parameters named by `specs` (sized as `grads`); everything outside the corners stays bit-identical.
+ * g' = g + wd·w;  m' = μ·m + g';  u = nesterov ? g' + μ·m' : m';  w' = w − lr·u.
+ */
+export function applySgd(store: ParamStore, specs: readonly ParamSpec[], grads: readonly tf.Tensor[], a: StepArgs): void {
+  tf.tidy(() => {
+    const momentumOf = (name: string): tf.Variable => {
+      const m = store.momentum.get(name);
+      if (!m) throw new Error(`no momentum for ${name}`);
+      return m;
+    };
+    if (fusedOpsActive()) {
+      // One kernel per parameter: decay, momentum, Nesterov and the write-back of the used corner.
       const hyper = (wd: number): tf.Tensor1D => tf.tensor1d([a.learningRate, a.momentum, wd, a.nesterov ? 1 : 0]);
       const withDecay = hyper(a.weightDecay);
       const noDecay = hyper(0);
       specs.forEach((s, i) => {
         const param = store.param(s.name);
-        const mVar = store.momentum.get(s.name) as tf.Variable;
+        const mVar = momentumOf(s.name);
         const [p2, m2] = fusedSgdLeading(param, mVar, grads[i] as tf.Tensor, decays(s.role) ? withDecay : noDecay);
         param.assign(p2);
         mVar.assign(m2);
       });
-      return value.dataSync()[0] as number;
+      return;
     }
     specs.forEach((s, i) => {
-      const w = slices[i] as tf.Tensor;
+      const w = leadingSlice(store.param(s.name), s.shape);
       let g = grads[i] as tf.Tensor;
       if (a.weightDecay > 0 && decays(s.role)) g = tf.add(g, tf.mul(w, a.weightDecay));
-      const mVar = store.momentum.get(s.name) as tf.Variable;
+      const mVar = momentumOf(s.name);
       const m = tf.add(tf.mul(leadingSlice(mVar, s.shape), a.momentum), g);
       const update = a.nesterov ? tf.add(g, tf.mul(m, a.momentum)) : m;
       assignLeading(store.param(s.name), tf.sub(w, tf.mul(update, a.learningRate)));
       assignLeading(mVar, m);
     });
-    return value.dataSync()[0] as number;
   });
 }

@@ -4,6 +4,12 @@
  * loads" is not enough: each kernel the engine reaches must agree with tfjs' reference `cpu` backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { squeezeExcite } from '../../nn/forward';
+import { setFusedOpsEnabled } from '../../nn/native-ops';
+import { batchNormActTrain, biasAct, spatialMean } from '../../nn/ops';
+import type { ParamSpec } from '../../nn/params';
+import { applySgd, updateRunningStats } from '../../nn/step';
+import { ParamStore } from '../../nn/store';
 
 /** Largest relative error (vs `cpu`) accepted for any output or gradient: float32 with reordered sums. */
 export const EQUIVALENCE_TOLERANCE = 1e-4;
@@ -110,11 +116,7 @@ function relErr(a: Float32Array | Int32Array | Uint8Array, b: Float32Array | Int
 
 async function runOn(backend: string, c: EquivalenceCase): Promise<Array<Float32Array | Int32Array | Uint8Array>> {
   if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend '${backend}' failed to initialise`);
-  return tf.tidy(() => c.run()).map((t) => {
-    const v = t.dataSync() as Float32Array;
-    t.dispose();
-    return v;
-  });
+  return collect(c);
 }
 
 /**
@@ -130,5 +132,90 @@ export async function compareBackends(backend: string, reference = 'cpu', cases 
     results.push({ name: c.name, maxRelErr: got.length === ref.length ? Math.max(...errs) : Infinity });
   }
   await tf.setBackend(backend);
+  return results;
+}
+
+/**
+ * The engine's fused kernels (nn/native/scalenet_ops.cc) against the composite code they replace: each case calls
+ * the engine's own function, which takes the fused path when fused kernels are on and the composite one when off.
+ */
+export function fusedKernelCases(): EquivalenceCase[] {
+  const bn = (act: boolean) => (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => batchNormActTrain(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, act);
+  const sgdCase = (nesterov: boolean): tf.Tensor[] => {
+    // A 5×5×6×8 shared tensor of which a sub-network uses the leading 3×3×4×5 corner (the supernet case), and a
+    // BN layer of 8 channels of which 5 are used; two steps, so the momentum buffer is exercised too.
+    const specs: ParamSpec[] = [
+      { name: 'l.w', shape: [5, 5, 6, 8], role: 'conv' },
+      { name: 'l.bn.gamma', shape: [8], role: 'gamma' },
+      { name: 'l.bn.beta', shape: [8], role: 'beta' },
+    ];
+    const used: ParamSpec[] = [
+      { name: 'l.w', shape: [3, 3, 4, 5], role: 'conv' },
+      { name: 'l.bn.gamma', shape: [5], role: 'gamma' },
+    ];
+    const store = ParamStore.init(specs, 4);
+    try {
+      for (let step = 0; step < 2; step++) {
+        const grads = used.map((u, i) => input(u.shape as number[], 40 + 10 * step + i, 2));
+        applySgd(store, used, grads, { learningRate: 0.3, momentum: 0.9, nesterov, weightDecay: 0.01, labelSmoothing: 0 });
+        updateRunningStats(store, 'l', input([5], 60 + step) as tf.Tensor1D, tf.abs(input([5], 70 + step)) as tf.Tensor1D);
+      }
+      return [...store.params.values(), ...store.momentum.values(), ...store.running.values()].map((v) => tf.clone(v));
+    } finally {
+      store.dispose();
+    }
+  };
+  return [
+    { name: 'fused training BN + h-swish (value, gradients)', run: () => withGrads(bn(true), [input([8, 6, 6, 5], 31, 4), input([5], 32), input([5], 33)]) },
+    { name: 'fused training BN (value, gradients)', run: () => withGrads(bn(false), [input([4, 7, 7, 12], 34, 3), input([12], 35), input([12], 36)]) },
+    {
+      name: 'fused training BN batch statistics',
+      run: () => {
+        const out: tf.Tensor[] = [];
+        batchNormActTrain(input([4, 5, 5, 6], 37, 5) as tf.Tensor4D, input([6], 38) as tf.Tensor1D, input([6], 39) as tf.Tensor1D, true, (m, v) => out.push(m, v));
+        return out;
+      },
+    },
+    { name: 'fused bias + h-swish', run: () => [biasAct(input([4, 6, 6, 10], 41, 16) as tf.Tensor4D, input([10], 42, 4), true), biasAct(input([2, 3, 3, 4], 43) as tf.Tensor4D, input([4], 44), false)] },
+    { name: 'fused spatial mean (value, gradient)', run: () => withGrads((x) => spatialMean(x as tf.Tensor4D), [input([3, 5, 4, 7], 45)]) },
+    {
+      name: 'fused squeeze-excite (inference)',
+      run: () => {
+        const w = new Map<string, tf.Tensor>([['b.se.w1', input([12, 3], 46)], ['b.se.b1', input([3], 47)], ['b.se.w2', input([3, 12], 48, 4)], ['b.se.b2', input([12], 49)]]);
+        return [squeezeExcite((n) => w.get(n) as tf.Tensor, 'b', input([4, 5, 5, 12], 50, 2) as tf.Tensor4D, true)];
+      },
+    },
+    { name: 'fused SGD + running averages on leading corners', run: () => sgdCase(false) },
+    { name: 'fused SGD (Nesterov) on leading corners', run: () => sgdCase(true) },
+  ];
+}
+
+/** Runs a case's outputs to arrays (inside a tidy). */
+function collect(c: EquivalenceCase): Array<Float32Array | Int32Array | Uint8Array> {
+  return tf.tidy(() => c.run()).map((t) => {
+    const v = t.dataSync() as Float32Array;
+    t.dispose();
+    return v;
+  });
+}
+
+/**
+ * Runs every case twice on the active backend, with the fused kernels off (composite ops) and on, and returns
+ * each case's worst relative error. Leaves the fused kernels on.
+ */
+export function compareFusedToComposite(cases = fusedKernelCases()): EquivalenceResult[] {
+  const results: EquivalenceResult[] = [];
+  for (const c of cases) {
+    setFusedOpsEnabled(false);
+    let ref: Array<Float32Array | Int32Array | Uint8Array>;
+    try {
+      ref = collect(c);
+    } finally {
+      setFusedOpsEnabled(true);
+    }
+    const got = collect(c);
+    const errs = ref.map((r, i) => relErr(got[i] ?? new Float32Array(0), r));
+    results.push({ name: c.name, maxRelErr: got.length === ref.length ? Math.max(...errs) : Infinity });
+  }
   return results;
 }

@@ -4,8 +4,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { EQUIVALENCE_TOLERANCE, compareBackends } from './equivalence';
+import { rmSync } from 'node:fs';
+import { loadFusedOps } from '../../nn/native-ops';
+import { EQUIVALENCE_TOLERANCE, compareBackends, compareFusedToComposite } from './equivalence';
 import { loadNativeBackend } from './load';
+import { nativeOpsPath } from './config';
+import { nativeOpsSourceHash } from './ops';
 
 /**
  * @returns a report: one line per op case and a summary line.
@@ -23,5 +27,24 @@ export async function verifyNative(): Promise<string> {
   }
   const worst = Math.max(...results.map((r) => r.maxRelErr));
   lines.push(`native TensorFlow ${loaded.tfVersion} (${loaded.tfjsNodeDir}): backend 'tensorflow', ${results.length} op checks vs cpu, worst rel err ${worst.toExponential(2)}`);
+  lines.push(verifyFusedKernels());
   return lines.join('\n');
+}
+
+/**
+ * The fused kernels against the composite ops on the same backend. They are optional on top of the backend: a
+ * kernel that disagrees gets the addon deleted (the engine then composes stock ops) instead of failing the backend.
+ */
+function verifyFusedKernels(): string {
+  const missing = loadFusedOps();
+  if (missing !== null) return `fused kernels: not in use (${missing})`;
+  const results = compareFusedToComposite();
+  const lines = results.map((r) => `  ${r.maxRelErr <= EQUIVALENCE_TOLERANCE ? 'ok ' : 'BAD'} ${r.name}: max rel err ${r.maxRelErr.toExponential(2)}`);
+  const bad = results.filter((r) => !(r.maxRelErr <= EQUIVALENCE_TOLERANCE));
+  if (bad.length > 0) {
+    rmSync(nativeOpsPath(nativeOpsSourceHash()), { force: true });
+    return `${lines.join('\n')}\nfused kernels disagree with the composite ops on ${bad.map((r) => r.name).join(', ')}: addon deleted, the engine composes stock ops instead`;
+  }
+  const worst = Math.max(...results.map((r) => r.maxRelErr));
+  return `${lines.join('\n')}\nfused kernels: ${results.length} checks vs the composite ops, worst rel err ${worst.toExponential(2)}`;
 }

@@ -9,7 +9,7 @@ import { forwardNetwork, smoothedCrossEntropy, trainingConvBn } from '../../../n
 import { superSupernetParams } from '../../../nn/params';
 import { sliceParams } from '../../../nn/step';
 import { ParamStore } from '../../../nn/store';
-import { microSpace } from './helpers';
+import { engineBackends, microSpace } from './helpers';
 
 /** Deterministic pseudo-random values so both backends see the same inputs. */
 function values(n: number, seed: number): Float32Array {
@@ -76,47 +76,49 @@ test('wasm conv/depthwise gradients (supplied kernels) match cpu within 1e-4 rel
   console.log(`max relative gradient error wasm vs cpu: ${worst.toExponential(2)}`);
 });
 
-test('sub-network gradients on wasm match cpu within 1e-4 relative (random sampled paths of a supernet)', async () => {
-  const space = microSpace();
-  const specs = superSupernetParams(superSupernetSpec(space));
-  const rng = new Rng('grad-check');
-  let worst = 0;
-  for (let trial = 0; trial < 3; trial++) {
-    const { arch } = hierarchicalSampler(space, rng);
-    const net = scaleNetwork(space, arch);
-    const xs = values(4 * arch.resolution * arch.resolution, 500 + trial);
-    const labels = Int32Array.from([0, 1, 2, 3]);
-    const run = (): Map<string, Float32Array> => {
-      const store = ParamStore.init(specs, 7);
-      const out = new Map<string, Float32Array>();
-      tf.tidy(() => {
-        const x = tf.tensor4d(xs, [4, arch.resolution, arch.resolution, 1]);
-        const { specs: used, slices } = sliceParams(store, net);
-        const index = new Map(used.map((s, i) => [s.name, i]));
-        const f = (...args: tf.Tensor[]): tf.Scalar => {
-          const p = (name: string): tf.Tensor => args[index.get(name) as number] as tf.Tensor;
-          return smoothedCrossEntropy(forwardNetwork(net, p, trainingConvBn(p), x), labels, 0.1);
-        };
-        const { grads } = tf.valueAndGrads(f)(slices);
-        used.forEach((s, i) => out.set(s.name, (grads[i] as tf.Tensor).dataSync() as Float32Array));
-      });
-      store.dispose();
-      return out;
-    };
-    await initBackend('cpu', { log: () => {} });
-    const ref = run();
-    await initBackend('wasm', { log: () => {} });
-    const got = run();
-    // Some gradients are exactly zero in theory and carry only rounding noise: a per-channel shift before
-    // a batch-normalised layer (e.g. β of a residual block's projection BN, when a 1×1 conv + BN follows)
-    // cancels out. Relative error is therefore taken against max(tensor scale, 1e-3 · largest gradient).
-    let global = 0;
-    for (const g of ref.values()) for (const v of g) global = Math.max(global, Math.abs(v));
-    for (const [name, g] of ref) {
-      const e = maxRelErr(got.get(name) as Float32Array, g, 1e-3 * global);
-      worst = Math.max(worst, e);
-      assert.ok(e < 1e-4, `${JSON.stringify(arch)} ${name}: relative error ${e}`);
+for (const { backend, skip } of engineBackends()) {
+  test(`sub-network gradients on ${backend} match cpu within 1e-4 relative (random sampled paths of a supernet)`, { skip }, async () => {
+    const space = microSpace();
+    const specs = superSupernetParams(superSupernetSpec(space));
+    const rng = new Rng('grad-check');
+    let worst = 0;
+    for (let trial = 0; trial < 3; trial++) {
+      const { arch } = hierarchicalSampler(space, rng);
+      const net = scaleNetwork(space, arch);
+      const xs = values(4 * arch.resolution * arch.resolution, 500 + trial);
+      const labels = Int32Array.from([0, 1, 2, 3]);
+      const run = (): Map<string, Float32Array> => {
+        const store = ParamStore.init(specs, 7);
+        const out = new Map<string, Float32Array>();
+        tf.tidy(() => {
+          const x = tf.tensor4d(xs, [4, arch.resolution, arch.resolution, 1]);
+          const { specs: used, slices } = sliceParams(store, net);
+          const index = new Map(used.map((s, i) => [s.name, i]));
+          const f = (...args: tf.Tensor[]): tf.Scalar => {
+            const p = (name: string): tf.Tensor => args[index.get(name) as number] as tf.Tensor;
+            return smoothedCrossEntropy(forwardNetwork(net, p, trainingConvBn(p), x), labels, 0.1);
+          };
+          const { grads } = tf.valueAndGrads(f)(slices);
+          used.forEach((s, i) => out.set(s.name, (grads[i] as tf.Tensor).dataSync() as Float32Array));
+        });
+        store.dispose();
+        return out;
+      };
+      await initBackend('cpu', { log: () => {} });
+      const ref = run();
+      await initBackend(backend, { log: () => {} });
+      const got = run();
+      // Some gradients are exactly zero in theory and carry only rounding noise: a per-channel shift before
+      // a batch-normalised layer (e.g. β of a residual block's projection BN, when a 1×1 conv + BN follows)
+      // cancels out. Relative error is therefore taken against max(tensor scale, 1e-3 · largest gradient).
+      let global = 0;
+      for (const g of ref.values()) for (const v of g) global = Math.max(global, Math.abs(v));
+      for (const [name, g] of ref) {
+        const e = maxRelErr(got.get(name) as Float32Array, g, 1e-3 * global);
+        worst = Math.max(worst, e);
+        assert.ok(e < 1e-4, `${JSON.stringify(arch)} ${name}: relative error ${e}`);
+      }
     }
-  }
-  console.log(`max relative sub-network gradient error wasm vs cpu: ${worst.toExponential(2)}`);
-});
+    console.log(`max relative sub-network gradient error ${backend} vs cpu: ${worst.toExponential(2)}`);
+  });
+}

@@ -1,5 +1,8 @@
 /** Shared fixtures of the nn tests: a micro search space and synthetic data small enough for 2 CPU cores. */
+import { before, describe } from 'node:test';
 import { parseSearchSpace, type SearchSpace } from '../../../core/space';
+import { loadNativeBackend } from '../../../infra/native-tf/load';
+import { initBackend } from '../../../nn/backend';
 import { loadDataset, type Dataset } from '../../../data';
 
 /**
@@ -30,4 +33,29 @@ export function microSpace(): SearchSpace {
 /** Synthetic 12×12 data with 4 classes. */
 export function microData(): Dataset {
   return loadDataset({ kind: 'synthetic', trainSize: 512, testSize: 128, height: 12, width: 12, classes: 4, noise: 40, seed: 3 }, { minivalSize: 128, seed: 0 });
+}
+
+/**
+ * The backends the engine's tests run on: wasm, the fallback every machine has, and native TensorFlow (with
+ * its fused kernels) when it is installed here — `npm test` installs it when it can be built. Where it cannot,
+ * the native suites are reported as skipped with the reason.
+ */
+export function engineBackends(): Array<{ backend: 'wasm' | 'tensorflow'; skip: string | false }> {
+  const native = loadNativeBackend();
+  return [
+    { backend: 'wasm', skip: false },
+    { backend: 'tensorflow', skip: native.ok ? false : `native TensorFlow backend not available: ${native.reason}` },
+  ];
+}
+
+/** Registers `suite` once per engine backend, as `describe('on <backend>')` with that backend active. */
+export function describeOnEngineBackends(suite: (backend: 'wasm' | 'tensorflow') => void): void {
+  for (const { backend, skip } of engineBackends()) {
+    describe(`on ${backend}`, { skip }, () => {
+      before(async () => {
+        await initBackend(backend, { log: () => {} });
+      });
+      suite(backend);
+    });
+  }
 }

@@ -1,6 +1,6 @@
 /**
  * Child process of state.test.ts: restores a serialized supernet trainer from `dir`, trains `steps`
- * more steps and writes the resulting state bytes to `dir/child.bin`. A fresh process proves that
+ * more steps on `backend` and writes the resulting state bytes to `dir/child.bin`. A fresh process proves that
  * nothing but the serialized state carries over.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -10,8 +10,8 @@ import { SupernetTrainer, type TrainerHeader } from '../../../nn/trainer';
 import { microData, microSpace } from './helpers';
 
 async function run(): Promise<void> {
-  const [dir, steps] = process.argv.slice(2) as [string, string];
-  await initBackend('wasm', { log: () => {} });
+  const [dir, steps, backend] = process.argv.slice(2) as [string, string, 'wasm' | 'tensorflow'];
+  await initBackend(backend, { log: () => {} });
   const header = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as TrainerHeader;
   const bytes = new Uint8Array(readFileSync(join(dir, 'state.bin')));
   const trainer = SupernetTrainer.restore({ space: microSpace(), data: microData() }, { header, bytes });

@@ -1,0 +1,105 @@
+/**
+ * The fused native kernels (nn/native/scalenet_ops.cc) against the composite ops they replace, on the native
+ * backend: each kernel alone (the checks setup also runs), then whole training steps and folded inference.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { scaleNetwork } from '../../../core/scaling';
+import { BatchStream, batchToTensor } from '../../../data';
+import { EQUIVALENCE_TOLERANCE, compareFusedToComposite } from '../../../infra/native-tf/equivalence';
+import { initBackend } from '../../../nn/backend';
+import { predictFolded, recalibrateBn } from '../../../nn/evaluate';
+import { fusedOpsActive, loadFusedOps, setFusedOpsEnabled } from '../../../nn/native-ops';
+import { SupernetTrainer } from '../../../nn/trainer';
+import { engineBackends, microData, microSpace } from './helpers';
+
+const native = engineBackends().find((b) => b.backend === 'tensorflow');
+const skip = native?.skip || (native ? (loadFusedOpsReason() ?? false) : 'no native backend');
+
+/** Why the fused kernels cannot be used here (null when they can). Loading needs tfjs-node loaded first. */
+function loadFusedOpsReason(): string | null {
+  const why = loadFusedOps();
+  return why === null ? null : `fused kernels not built: ${why}`;
+}
+
+function maxRelDiff(a: Float32Array, b: Float32Array): number {
+  let err = 0;
+  let scale = 1e-12;
+  for (let i = 0; i < b.length; i++) {
+    err = Math.max(err, Math.abs((a[i] as number) - (b[i] as number)));
+    scale = Math.max(scale, Math.abs(b[i] as number));
+  }
+  return a.length === b.length ? err / scale : Infinity;
+}
+
+describe('fused native kernels', { skip }, () => {
+  before(async () => {
+    await initBackend('tensorflow', { log: () => {} });
+  });
+  after(() => setFusedOpsEnabled(true));
+
+  test('they are in use on the native backend', () => {
+    assert.equal(fusedOpsActive(), true);
+    setFusedOpsEnabled(false);
+    assert.equal(fusedOpsActive(), false);
+    setFusedOpsEnabled(true);
+  });
+
+  test('each kernel agrees with the composite ops it replaces (values and gradients)', () => {
+    const results = compareFusedToComposite();
+    assert.ok(results.length >= 8);
+    for (const r of results) assert.ok(r.maxRelErr <= EQUIVALENCE_TOLERANCE, `${r.name}: max rel err ${r.maxRelErr}`);
+  });
+
+  test('supernet training steps with fused kernels follow the composite ones (losses, weights, momentum)', async () => {
+    const run = async (fused: boolean): Promise<{ losses: number[]; bytes: Float32Array }> => {
+      setFusedOpsEnabled(fused);
+      const trainer = SupernetTrainer.create({ space: microSpace(), data: microData(), seed: 8, recipe: { batchSize: 16, steps: 20, warmupSteps: 0 } });
+      try {
+        const losses: number[] = [];
+        await trainer.train(3, (p) => {
+          losses.push(p.loss);
+        });
+        const { bytes } = await trainer.serialize();
+        return { losses, bytes: new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4) };
+      } finally {
+        trainer.dispose();
+        setFusedOpsEnabled(true);
+      }
+    };
+    const composite = await run(false);
+    const fused = await run(true);
+    composite.losses.forEach((l, i) => assert.ok(Math.abs((fused.losses[i] as number) - l) < 1e-4 * (1 + Math.abs(l)), `loss of step ${i + 1}: ${fused.losses[i]} vs ${l}`));
+    const err = maxRelDiff(fused.bytes, composite.bytes);
+    assert.ok(err < 1e-4, `weights/momentum/running stats after 3 steps differ by ${err} (relative to the largest)`);
+  });
+
+  test('recalibrated, folded inference with fused kernels gives the composite logits', async () => {
+    const space = microSpace();
+    const data = microData();
+    const trainer = SupernetTrainer.create({ space, data, seed: 2, recipe: { batchSize: 16, steps: 10 } });
+    try {
+      await trainer.train(2);
+      const arch = { stages: [[3], [5, 3], [3, 5]], depth: 1.5, width: 1.25, resolution: 16 };
+      const net = scaleNetwork(space, arch);
+      const logits = async (fused: boolean): Promise<Float32Array> => {
+        setFusedOpsEnabled(fused);
+        const stats = await recalibrateBn(trainer.store, net, data.train, data.normalization, { batches: 2, batchSize: 16 });
+        const x = batchToTensor(new BatchStream(data.minival, { batchSize: 32, seed: 4 }).next(), data.normalization, 16);
+        const y = predictFolded(trainer.store, net, x, stats);
+        const out = y.dataSync() as Float32Array;
+        tf.dispose([x, y]);
+        stats.dispose();
+        setFusedOpsEnabled(true);
+        return out;
+      };
+      const composite = await logits(false);
+      const fused = await logits(true);
+      const err = maxRelDiff(fused, composite);
+      assert.ok(err < 1e-4, `logits differ by ${err} (relative to the largest)`);
+    } finally {
+      trainer.dispose();
+    }
+  });
+});
