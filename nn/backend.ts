@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { installConvGradients } from './gradients';
-import { loadFusedOps } from './native-ops';
+import { fusedOpsActive, loadFusedOps } from './native-ops';
 
 /** What a caller may ask for. `auto` = tfjs-node-gpu, then tfjs-node, then wasm. */
 export type BackendKind = 'auto' | 'wasm' | 'cpu' | 'tensorflow';
@@ -60,7 +60,8 @@ export async function initBackend(kind: BackendKind = 'auto', args: InitBackendA
           await tf.ready();
           installConvGradients(); // the native package's tfjs bundle re-registered the stock gradients
           const noFused = loadFusedOps();
-          log(`[nn] backend tensorflow (${pkg}; ${noFused === null ? 'fused kernels' : `fused kernels unavailable: ${noFused}`})`);
+          const fused = noFused !== null ? `fused kernels unavailable: ${noFused}` : fusedOpsActive() ? 'fused kernels' : 'fused kernels off (SCALENET_FUSED_OPS=0)';
+          log(`[nn] backend tensorflow (${pkg}; ${fused})`);
           return 'tensorflow';
         }
         reasons.push(`${pkg}: setBackend('tensorflow') failed`);

@@ -167,6 +167,8 @@ export function fusedKernelCases(): EquivalenceCase[] {
   };
   return [
     { name: 'fused training BN + h-swish (value, gradients)', run: () => withGrads(bn(true), [input([8, 6, 6, 5], 31, 4), input([5], 32), input([5], 33)]) },
+    // Large enough to be split into row tasks across the kernel thread pool.
+    { name: 'fused training BN + h-swish, multi-threaded size (value, gradients)', run: () => withGrads(bn(true), [input([16, 32, 32, 24], 51, 4), input([24], 52), input([24], 53)]) },
     { name: 'fused training BN (value, gradients)', run: () => withGrads(bn(false), [input([4, 7, 7, 12], 34, 3), input([12], 35), input([12], 36)]) },
     {
       name: 'fused training BN batch statistics',
@@ -176,7 +178,14 @@ export function fusedKernelCases(): EquivalenceCase[] {
         return out;
       },
     },
-    { name: 'fused bias + h-swish', run: () => [biasAct(input([4, 6, 6, 10], 41, 16) as tf.Tensor4D, input([10], 42, 4), true), biasAct(input([2, 3, 3, 4], 43) as tf.Tensor4D, input([4], 44), false)] },
+    {
+      name: 'fused bias + h-swish',
+      run: () => [
+        biasAct(input([16, 32, 32, 24], 54, 16) as tf.Tensor4D, input([24], 55, 4), true),
+        biasAct(input([4, 6, 6, 10], 41, 16) as tf.Tensor4D, input([10], 42, 4), true),
+        biasAct(input([2, 3, 3, 4], 43) as tf.Tensor4D, input([4], 44), false),
+      ],
+    },
     { name: 'fused spatial mean (value, gradient)', run: () => withGrads((x) => spatialMean(x as tf.Tensor4D), [input([3, 5, 4, 7], 45)]) },
     {
       name: 'fused squeeze-excite (inference)',

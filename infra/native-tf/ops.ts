@@ -18,7 +18,7 @@ import { NativeTfBuildError, nodeDir, sh } from './build';
  * -ffinite-math-only -fno-signed-zeros let it turn them into min/max instructions (2× faster h-swish). None changes
  * a result for finite inputs (NaN/inf activations mean the run has diverged anyway); no reassociation, no FMA.
  */
-const CXX_FLAGS = ['-std=c++17', '-O3', '-fno-trapping-math', '-ffinite-math-only', '-fno-signed-zeros', '-fPIC', '-shared', '-Wall', '-Wextra', '-DNAPI_VERSION=8'];
+const CXX_FLAGS = ['-std=c++17', '-O3', '-fno-trapping-math', '-ffinite-math-only', '-fno-signed-zeros', '-fPIC', '-shared', '-pthread', '-Wall', '-Wextra', '-DNAPI_VERSION=8'];
 
 /** sha256 of the kernels' source and compiler flags: the key of the compiled addon. */
 export function nativeOpsSourceHash(source: string = NATIVE_OPS_SOURCE): string {

@@ -12,11 +12,16 @@
 #include <node_api.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <condition_variable>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tensorflow/c/kernels.h"
@@ -31,6 +36,129 @@ constexpr float kSixth = 1.0f / 6.0f;
 // Rows summed in float before each addition to the double per-channel total: vector-width float adds in the
 // inner loop, double accuracy across blocks; the order is fixed, so the result does not depend on the machine.
 constexpr int64_t kBlockRows = 32;
+
+// Work is cut into tasks of a fixed number of rows (never depending on the thread count); per-channel sums are
+// kept per task and added up in task order. So a kernel's result is the same with 1 thread or 16.
+constexpr int64_t kTaskRows = 512;
+
+// A small persistent pool: the calling thread and `size() - 1` workers take tasks by index until none is left.
+// Threads: SCALENET_KERNEL_THREADS, else TF_NUM_INTRAOP_THREADS (TensorFlow's own setting), else every core.
+class Pool {
+ public:
+  static Pool& get() {
+    static Pool* pool = new Pool(configured_threads());  // never destroyed: workers outlive static destruction
+    return *pool;
+  }
+
+  // Runs fn(t) for every t in [0, n); returns when all calls have returned and no worker touches the job.
+  void run(int64_t n, const std::function<void(int64_t)>& fn) {
+    if (n <= 1 || workers_ == 0) {
+      for (int64_t t = 0; t < n; t++) fn(t);
+      return;
+    }
+    std::lock_guard<std::mutex> one_job(run_mu_);  // TensorFlow may call kernels from several threads
+    Job job{&fn, n};
+    std::unique_lock<std::mutex> lock(mu_);
+    job_ = &job;
+    generation_++;
+    lock.unlock();
+    wake_.notify_all();
+    const int64_t mine = drain(job);
+    lock.lock();
+    job.done += mine;
+    finished_.wait(lock, [&] { return job.done == job.n && job.active == 0; });
+    job_ = nullptr;
+  }
+
+ private:
+  struct Job {
+    const std::function<void(int64_t)>* fn;
+    int64_t n;
+    std::atomic<int64_t> next{0};
+    int64_t done = 0;  // guarded by mu_
+    int active = 0;    // workers inside drain(); guarded by mu_
+  };
+
+  static int configured_threads() {
+    for (const char* var : {"SCALENET_KERNEL_THREADS", "TF_NUM_INTRAOP_THREADS"}) {
+      const char* v = std::getenv(var);
+      if (v && std::atoi(v) > 0) return std::min(std::atoi(v), 64);
+    }
+    const unsigned hw = std::thread::hardware_concurrency();
+    return hw == 0 ? 1 : static_cast<int>(std::min(hw, 64u));
+  }
+
+  explicit Pool(int threads) {
+    for (int i = 1; i < threads; i++) std::thread([this] { loop(); }).detach();
+    workers_ = threads - 1;
+  }
+
+  static int64_t drain(Job& job) {
+    int64_t count = 0;
+    for (int64_t t = job.next.fetch_add(1); t < job.n; t = job.next.fetch_add(1)) {
+      (*job.fn)(t);
+      count++;
+    }
+    return count;
+  }
+
+  void loop() {
+    uint64_t seen = 0;
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+      wake_.wait(lock, [&] { return generation_ != seen && job_ != nullptr; });
+      seen = generation_;
+      Job& job = *job_;
+      job.active++;
+      lock.unlock();
+      const int64_t mine = drain(job);
+      lock.lock();
+      job.done += mine;
+      job.active--;
+      if (job.done == job.n && job.active == 0) finished_.notify_all();
+    }
+  }
+
+  int workers_ = 0;
+  std::mutex run_mu_, mu_;
+  std::condition_variable wake_, finished_;
+  Job* job_ = nullptr;
+  uint64_t generation_ = 0;
+};
+
+// Runs fn(r0, r1, task) over row tasks of kTaskRows rows; small tensors run inline (no hand-off cost).
+template <typename F>
+int64_t for_row_tasks(int64_t rows, int64_t c, F fn) {
+  const int64_t tasks = (rows + kTaskRows - 1) / kTaskRows;
+  std::function<void(int64_t)> task = [&](int64_t t) { fn(t * kTaskRows, std::min(rows, (t + 1) * kTaskRows), t); };
+  if (rows * c < (1 << 15)) {
+    for (int64_t t = 0; t < tasks; t++) task(t);
+  } else {
+    Pool::get().run(tasks, task);
+  }
+  return tasks;
+}
+
+// Per-channel sums over rows of `x` (rows × c), by task then in task order: Σ_r f(r, j) for each channel j.
+// `f(r, j, part)` adds row r's contributions into the float block partials `part` (c values).
+template <typename F>
+std::vector<double> channel_sums(int64_t rows, int64_t c, int64_t width, F add_rows) {
+  const int64_t tasks = (rows + kTaskRows - 1) / kTaskRows;
+  std::vector<double> per_task(static_cast<size_t>(tasks * c * width), 0.0);
+  for_row_tasks(rows, c, [&](int64_t r0, int64_t r1, int64_t t) {
+    std::vector<float> part(static_cast<size_t>(c * width));
+    double* acc = per_task.data() + t * c * width;
+    for (int64_t b0 = r0; b0 < r1; b0 += kBlockRows) {
+      std::fill(part.begin(), part.end(), 0.0f);
+      add_rows(b0, std::min(r1, b0 + kBlockRows), part.data());
+      for (int64_t j = 0; j < c * width; j++) acc[j] += part[j];
+    }
+  });
+  std::vector<double> total(static_cast<size_t>(c * width), 0.0);
+  for (int64_t t = 0; t < tasks; t++)
+    for (int64_t j = 0; j < c * width; j++) total[j] += per_task[t * c * width + j];
+  return total;
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Small helpers around the C API.
@@ -173,29 +301,23 @@ void bn_act_train(void* kernel, TF_OpKernelContext* ctx) {
   Output z, mean, var;
   if (!alloc(ctx, 0, x.dims(), z) || !alloc(ctx, 1, {c}, mean) || !alloc(ctx, 2, {c}, var)) return;
   const float* xd = x.data();
-  std::vector<double> s(c, 0.0), s2(c, 0.0);
-  std::vector<float> part(c);
-  for (int64_t r0 = 0; r0 < rows; r0 += kBlockRows) {
-    std::fill(part.begin(), part.end(), 0.0f);
-    for (int64_t r = r0; r < std::min(rows, r0 + kBlockRows); r++) {
+  const std::vector<double> s = channel_sums(rows, c, 1, [&](int64_t r0, int64_t r1, float* part) {
+    for (int64_t r = r0; r < r1; r++) {
       const float* xr = xd + r * c;
       for (int64_t j = 0; j < c; j++) part[j] += xr[j];
     }
-    for (int64_t j = 0; j < c; j++) s[j] += part[j];
-  }
+  });
   std::vector<float> m(c), scale(c), shift(c);
   for (int64_t j = 0; j < c; j++) m[j] = static_cast<float>(s[j] / static_cast<double>(rows));
-  for (int64_t r0 = 0; r0 < rows; r0 += kBlockRows) {
-    std::fill(part.begin(), part.end(), 0.0f);
-    for (int64_t r = r0; r < std::min(rows, r0 + kBlockRows); r++) {
+  const std::vector<double> s2 = channel_sums(rows, c, 1, [&](int64_t r0, int64_t r1, float* part) {
+    for (int64_t r = r0; r < r1; r++) {
       const float* xr = xd + r * c;
       for (int64_t j = 0; j < c; j++) {
         const float d = xr[j] - m[j];
         part[j] += d * d;
       }
     }
-    for (int64_t j = 0; j < c; j++) s2[j] += part[j];
-  }
+  });
   const float* g = gamma.data();
   const float* b = beta.data();
   for (int64_t j = 0; j < c; j++) {
@@ -207,15 +329,17 @@ void bn_act_train(void* kernel, TF_OpKernelContext* ctx) {
     shift[j] = b[j] - m[j] * scale[j];
   }
   float* zd = z.data();
-  for (int64_t r = 0; r < rows; r++) {
-    const float* xr = xd + r * c;
-    float* zr = zd + r * c;
-    if (a->hswish) {
-      for (int64_t j = 0; j < c; j++) zr[j] = hswish(xr[j] * scale[j] + shift[j]);
-    } else {
-      for (int64_t j = 0; j < c; j++) zr[j] = xr[j] * scale[j] + shift[j];
+  for_row_tasks(rows, c, [&](int64_t r0, int64_t r1, int64_t) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* xr = xd + r * c;
+      float* zr = zd + r * c;
+      if (a->hswish) {
+        for (int64_t j = 0; j < c; j++) zr[j] = hswish(xr[j] * scale[j] + shift[j]);
+      } else {
+        for (int64_t j = 0; j < c; j++) zr[j] = xr[j] * scale[j] + shift[j];
+      }
     }
-  }
+  });
 }
 
 // ScaleNetBnActTrainGrad: (dz, x, γ, β, μ_B, σ²_B) → (dx, dγ, dβ), the standard batch-norm backward through the
@@ -239,13 +363,12 @@ void bn_act_train_grad(void* kernel, TF_OpKernelContext* ctx) {
     shift[j] = b[j] - m[j] * scale[j];
   }
   // dy = dz · act'(y); Σdy and Σ dy·x̂ per channel.
-  std::vector<double> sdy(c, 0.0), sdyx(c, 0.0);
-  std::vector<float> pdy(c), pdyx(c);
   float* dxd = dx.data();
-  for (int64_t r0 = 0; r0 < rows; r0 += kBlockRows) {
-    std::fill(pdy.begin(), pdy.end(), 0.0f);
-    std::fill(pdyx.begin(), pdyx.end(), 0.0f);
-    for (int64_t r = r0; r < std::min(rows, r0 + kBlockRows); r++) {
+  // part[j] accumulates Σdy, part[c + j] Σ dy·x̂.
+  const std::vector<double> sums = channel_sums(rows, c, 2, [&](int64_t r0, int64_t r1, float* part) {
+    float* pdy = part;
+    float* pdyx = part + c;
+    for (int64_t r = r0; r < r1; r++) {
       const float* xr = xd + r * c;
       const float* dzr = dzd + r * c;
       float* dyr = dxd + r * c;  // dy parked in dx's buffer until the second pass
@@ -265,29 +388,27 @@ void bn_act_train_grad(void* kernel, TF_OpKernelContext* ctx) {
         }
       }
     }
-    for (int64_t j = 0; j < c; j++) {
-      sdy[j] += pdy[j];
-      sdyx[j] += pdyx[j];
-    }
-  }
+  });
   // dx = γ·inv/M · (M·dy − Σdy − x̂·Σ(dy·x̂))
   const float n = static_cast<float>(rows);
   std::vector<float> k(c), fs(c), fsx(c);
   for (int64_t j = 0; j < c; j++) {
     k[j] = scale[j] / n;
-    fs[j] = static_cast<float>(sdy[j]);
-    fsx[j] = static_cast<float>(sdyx[j]);
+    fs[j] = static_cast<float>(sums[j]);
+    fsx[j] = static_cast<float>(sums[c + j]);
     dgamma.data()[j] = fsx[j];
     dbeta.data()[j] = fs[j];
   }
-  for (int64_t r = 0; r < rows; r++) {
-    const float* xr = xd + r * c;
-    float* dr = dxd + r * c;
-    for (int64_t j = 0; j < c; j++) {
-      const float xh = (xr[j] - m[j]) * inv[j];
-      dr[j] = k[j] * (n * dr[j] - fs[j] - xh * fsx[j]);
+  for_row_tasks(rows, c, [&](int64_t r0, int64_t r1, int64_t) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* xr = xd + r * c;
+      float* dr = dxd + r * c;
+      for (int64_t j = 0; j < c; j++) {
+        const float xh = (xr[j] - m[j]) * inv[j];
+        dr[j] = k[j] * (n * dr[j] - fs[j] - xh * fsx[j]);
+      }
     }
-  }
+  });
 }
 
 // ScaleNetBiasAct: z = act(x + bias), per channel (inference with BN folded into the conv).
@@ -302,15 +423,17 @@ void bias_act(void* kernel, TF_OpKernelContext* ctx) {
   if (!alloc(ctx, 0, x.dims(), z)) return;
   const float *xd = x.data(), *bd = bias.data();
   float* zd = z.data();
-  for (int64_t r = 0; r < rows; r++) {
-    const float* xr = xd + r * c;
-    float* zr = zd + r * c;
-    if (a->hswish) {
-      for (int64_t j = 0; j < c; j++) zr[j] = hswish(xr[j] + bd[j]);
-    } else {
-      for (int64_t j = 0; j < c; j++) zr[j] = xr[j] + bd[j];
+  for_row_tasks(rows, c, [&](int64_t r0, int64_t r1, int64_t) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* xr = xd + r * c;
+      float* zr = zd + r * c;
+      if (a->hswish) {
+        for (int64_t j = 0; j < c; j++) zr[j] = hswish(xr[j] + bd[j]);
+      } else {
+        for (int64_t j = 0; j < c; j++) zr[j] = xr[j] + bd[j];
+      }
     }
-  }
+  });
 }
 
 // ScaleNetSpatialMean: [N, H, W, C] → [N, C], the mean over H and W (SE squeeze, global pooling).

@@ -4,6 +4,8 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { scaleNetwork } from '../../../core/scaling';
 import { BatchStream, batchToTensor } from '../../../data';
@@ -50,6 +52,17 @@ describe('fused native kernels', { skip }, () => {
     const results = compareFusedToComposite();
     assert.ok(results.length >= 8);
     for (const r of results) assert.ok(r.maxRelErr <= EQUIVALENCE_TOLERANCE, `${r.name}: max rel err ${r.maxRelErr}`);
+  });
+
+  test('the kernels give bit-identical results with 1, 2 or 3 threads (fixed task split, sums in task order)', () => {
+    const child = join(__dirname, 'fused-threads-child.ts');
+    const digest = (threads: number): string => execFileSync(process.execPath, ['--import', 'tsx', child], {
+      env: { ...process.env, SCALENET_KERNEL_THREADS: String(threads) }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+    }).trim();
+    const one = digest(1);
+    assert.match(one, /^[0-9a-f]{64}$/);
+    assert.equal(digest(2), one);
+    assert.equal(digest(3), one);
   });
 
   test('supernet training steps with fused kernels follow the composite ones (losses, weights, momentum)', async () => {
