@@ -288,6 +288,21 @@ bool check_vec(TF_OpKernelContext* ctx, const Input& v, int64_t c, const char* n
   return true;
 }
 
+// z = act(x·scale + shift) per channel, over row tasks.
+void affine_act(const float* xd, float* zd, int64_t rows, int64_t c, const float* scale, const float* shift, bool act) {
+  for_row_tasks(rows, c, [&](int64_t r0, int64_t r1, int64_t) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* xr = xd + r * c;
+      float* zr = zd + r * c;
+      if (act) {
+        for (int64_t j = 0; j < c; j++) zr[j] = hswish(xr[j] * scale[j] + shift[j]);
+      } else {
+        for (int64_t j = 0; j < c; j++) zr[j] = xr[j] * scale[j] + shift[j];
+      }
+    }
+  });
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // ScaleNetBnActTrain: z = act(γ·(x − μ_B)/√(σ²_B + ε) + β) with per-channel batch statistics over all leading
 // axes; also returns μ_B and the biased σ²_B (for running averages and recalibration).
@@ -328,18 +343,7 @@ void bn_act_train(void* kernel, TF_OpKernelContext* ctx) {
     scale[j] = g[j] * inv;
     shift[j] = b[j] - m[j] * scale[j];
   }
-  float* zd = z.data();
-  for_row_tasks(rows, c, [&](int64_t r0, int64_t r1, int64_t) {
-    for (int64_t r = r0; r < r1; r++) {
-      const float* xr = xd + r * c;
-      float* zr = zd + r * c;
-      if (a->hswish) {
-        for (int64_t j = 0; j < c; j++) zr[j] = hswish(xr[j] * scale[j] + shift[j]);
-      } else {
-        for (int64_t j = 0; j < c; j++) zr[j] = xr[j] * scale[j] + shift[j];
-      }
-    }
-  });
+  affine_act(xd, z.data(), rows, c, scale.data(), shift.data(), a->hswish);
 }
 
 // ScaleNetBnActTrainGrad: (dz, x, γ, β, μ_B, σ²_B) → (dx, dγ, dβ), the standard batch-norm backward through the
@@ -421,19 +425,9 @@ void bias_act(void* kernel, TF_OpKernelContext* ctx) {
   if (!channels_last(ctx, x, rows, c) || !check_vec(ctx, bias, c, "bias")) return;
   Output z;
   if (!alloc(ctx, 0, x.dims(), z)) return;
-  const float *xd = x.data(), *bd = bias.data();
-  float* zd = z.data();
-  for_row_tasks(rows, c, [&](int64_t r0, int64_t r1, int64_t) {
-    for (int64_t r = r0; r < r1; r++) {
-      const float* xr = xd + r * c;
-      float* zr = zd + r * c;
-      if (a->hswish) {
-        for (int64_t j = 0; j < c; j++) zr[j] = hswish(xr[j] + bd[j]);
-      } else {
-        for (int64_t j = 0; j < c; j++) zr[j] = xr[j] + bd[j];
-      }
-    }
-  });
+  // x·1 + b is exactly x + b in IEEE arithmetic: the BN kernel's pass serves as it is.
+  const std::vector<float> ones(static_cast<size_t>(c), 1.0f);
+  affine_act(x.data(), z.data(), rows, c, ones.data(), bias.data(), a->hswish);
 }
 
 // ScaleNetSpatialMean: [N, H, W, C] → [N, C], the mean over H and W (SE squeeze, global pooling).
