@@ -29,6 +29,8 @@ Connection settings (environment; defaults come from \`scalenet up\`):
   SCALENET_S3_ACCESS_KEY, SCALENET_S3_SECRET_KEY   credentials (default: those \`up\` generated)
   SCALENET_BUCKET         bucket (default "scalenet")
   SCALENET_BACKEND        tfjs backend for workers: auto | tensorflow | wasm | cpu (default auto)
+  SCALENET_FUSED_OPS      0 turns off the native backend's fused kernels (default on when built)
+  SCALENET_KERNEL_THREADS threads of the fused kernels (default TF_NUM_INTRAOP_THREADS, else every core)
 Exit codes: 0 ok, 2 bad input, 1 anything else.`,
     );
   registerInfraCommands(program);

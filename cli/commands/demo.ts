@@ -18,7 +18,7 @@ import { newRunId, startRun } from './run';
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('install what is missing, start the local servers and a worker, and run a ScaleNet search on Fashion-MNIST (~10 min on 2 cores with the native backend)')
+    .description('install what is missing, start the local servers and a worker, and run a ScaleNet search on Fashion-MNIST (~5 min on 2 cores with the native backend)')
     .option('--config <file>', 'run config to use instead of the demo one', join(__dirname, '..', '..', 'examples', 'demo.yaml'))
     .option('--id <runId>', 'run id (default: demo-<UTC time>)')
     .option('--json', 'progress as JSON lines', false)
