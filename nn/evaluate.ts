@@ -12,7 +12,7 @@ import { BatchStream, sequentialBatches } from '../data/batcher';
 import type { Dataset } from '../data/dataset';
 import { batchToTensor } from '../data/tensor';
 import type { ImageSet } from '../data/types';
-import { batchStatsConvBn, conv, forwardNetwork, hardSwish, storedStatsConvBn, BN_EPSILON, type ConvBn, type ParamLookup } from './forward';
+import { batchStatsConvBn, conv, forwardNetwork, storedStatsConvBn, BN_EPSILON, type ConvBn, type ParamLookup } from './forward';
 import { biasAct } from './ops';
 import { bnPrefixes, networkParams } from './params';
 import { leadingSlice } from './step';
