@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ScaledNetwork } from '../core/scaling';
 import { BN_EPSILON } from './constants';
-import { fusedBnActTrain, fusedOpsActive, fusedSeInfer } from './native-ops';
+import { fusedBnActTrain, fusedOpsActive, fusedSeInfer, fusedSeTrain } from './native-ops';
 import { batchNormActTrain, momentsNHW, spatialMean } from './ops';
 import { prefixOf } from './params';
 
@@ -90,11 +90,12 @@ export function storedStatsConvBn(p: ParamLookup, stats: (prefix: string) => { m
 
 /**
  * Squeeze-excite: avg-pool → FC(hidden→se)+bias → ReLU → FC(se→hidden)+bias → h-sigmoid → scale.
- * `inference`: no gradient will be taken, so the fused one-kernel version may run.
+ * With fused kernels one kernel per direction; `inference` (no gradient will be taken) skips saving for the gradient.
  */
 export function squeezeExcite(p: ParamLookup, prefix: string, x: tf.Tensor4D, inference = false): tf.Tensor4D {
-  if (inference && fusedOpsActive()) {
-    return fusedSeInfer(x, p(`${prefix}.se.w1`), p(`${prefix}.se.b1`), p(`${prefix}.se.w2`), p(`${prefix}.se.b2`));
+  if (fusedOpsActive()) {
+    const fused = inference ? fusedSeInfer : fusedSeTrain;
+    return fused(x, p(`${prefix}.se.w1`), p(`${prefix}.se.b1`), p(`${prefix}.se.w2`), p(`${prefix}.se.b2`));
   }
   const [n, , , c] = x.shape;
   const s = spatialMean(x);

@@ -51,6 +51,8 @@ function registerKernels(): void {
   registerNativeKernel('ScaleNetSpatialMean', 1, () => [], ['x']);
   registerNativeKernel('ScaleNetSpatialMeanGrad', 1, () => [], ['dy', 'x']);
   registerNativeKernel('ScaleNetSeInfer', 1, () => [], ['x', 'w1', 'b1', 'w2', 'b2']);
+  registerNativeKernel('ScaleNetSeTrain', 4, () => [], ['x', 'w1', 'b1', 'w2', 'b2']);
+  registerNativeKernel('ScaleNetSeTrainGrad', 5, () => [], ['dy', 'x', 'w1', 'w2', 's', 'hpre', 'gpre']);
   registerNativeKernel('ScaleNetSgdLeading', 2, () => [], ['param', 'momentum', 'grad', 'hyper']);
   registerNativeKernel('ScaleNetLerpLeading', 1, (a) => [{ name: 'alpha', kind: 'float', value: a.alpha as number }], ['full', 'value']);
 
@@ -67,6 +69,19 @@ function registerKernels(): void {
       const [dx, dgamma, dbeta] = tf.engine().runKernel('ScaleNetBnActTrainGrad',
         { dz, x, gamma, beta, mean, variance } as unknown as tf.NamedTensorMap, attrs) as tf.Tensor[];
       return { x: () => dx as tf.Tensor, gamma: () => dgamma as tf.Tensor, beta: () => dbeta as tf.Tensor };
+    },
+  });
+  tf.registerGradient({
+    kernelName: 'ScaleNetSeTrain',
+    inputsToSave: ['x', 'w1', 'w2'],
+    outputsToSave: [false, true, true, true],
+    gradFunc: (dys, saved) => {
+      const [x, w1, w2, s, hpre, gpre] = saved as tf.Tensor[];
+      const dy = (dys as tf.Tensor[])[0] as tf.Tensor;
+      // One call for all five gradients, outside the thunks (see ScaleNetBnActTrain).
+      const [dx, dw1, db1, dw2, db2] = tf.engine().runKernel('ScaleNetSeTrainGrad',
+        { dy, x, w1, w2, s, hpre, gpre } as unknown as tf.NamedTensorMap, {}) as tf.Tensor[];
+      return { x: () => dx as tf.Tensor, w1: () => dw1 as tf.Tensor, b1: () => db1 as tf.Tensor, w2: () => dw2 as tf.Tensor, b2: () => db2 as tf.Tensor };
     },
   });
   tf.registerGradient({
@@ -122,6 +137,12 @@ export function fusedBiasAct(x: tf.Tensor4D, bias: tf.Tensor, hswish: boolean): 
 /** Mean over H and W of [N, H, W, C] → [N, C] (differentiable). */
 export function fusedSpatialMean(x: tf.Tensor4D): tf.Tensor2D {
   return tf.engine().runKernel('ScaleNetSpatialMean', { x } as unknown as tf.NamedTensorMap, {}) as tf.Tensor2D;
+}
+
+/** Squeeze-excite with a gradient (training): x · h-sigmoid(ReLU(mean_HW(x)·w1 + b1)·w2 + b2). */
+export function fusedSeTrain(x: tf.Tensor4D, w1: tf.Tensor, b1: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor): tf.Tensor4D {
+  const outs = tf.engine().runKernel('ScaleNetSeTrain', { x, w1, b1, w2, b2 } as unknown as tf.NamedTensorMap, {}) as tf.Tensor[];
+  return outs[0] as tf.Tensor4D; // the other outputs are saved for the gradient and freed with the scope
 }
 
 /** Squeeze-excite, inference only (no gradient): x · h-sigmoid(ReLU(mean_HW(x)·w1 + b1)·w2 + b2). */

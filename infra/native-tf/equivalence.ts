@@ -194,6 +194,12 @@ export function fusedKernelCases(): EquivalenceCase[] {
         return [squeezeExcite((n) => w.get(n) as tf.Tensor, 'b', input([4, 5, 5, 12], 50, 2) as tf.Tensor4D, true)];
       },
     },
+    {
+      name: 'fused squeeze-excite (training: value, gradients)',
+      run: () => withGrads((x, w1, b1, w2, b2) => squeezeExcite(
+        (n) => ({ 'b.se.w1': w1, 'b.se.b1': b1, 'b.se.w2': w2, 'b.se.b2': b2 } as Record<string, tf.Tensor>)[n] as tf.Tensor, 'b', x as tf.Tensor4D),
+      [input([4, 5, 5, 12], 56, 2), input([12, 3], 57), input([3], 58), input([3, 12], 59, 4), input([12], 60)]),
+    },
     { name: 'fused SGD + running averages on leading corners', run: () => sgdCase(false) },
     { name: 'fused SGD (Nesterov) on leading corners', run: () => sgdCase(true) },
   ];

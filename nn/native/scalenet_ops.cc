@@ -467,48 +467,153 @@ void spatial_mean_grad(void*, TF_OpKernelContext* ctx) {
   }
 }
 
-// ScaleNetSeInfer: squeeze-excite for inference in one kernel (no gradient):
+// Squeeze-excite in one kernel per direction:
 // y = x · h-sigmoid(ReLU(mean_HW(x)·w1 + b1)·w2 + b2), x [N, H, W, C], w1 [C, S], b1 [S], w2 [S, C], b2 [C].
-// The composite version is eleven kernel calls per block, most of them on [N, C]-sized tensors.
+// Composed of stock ops it is eleven kernel calls forward and ~25 backward per block (tfjs-node's ReLU/ReLU6
+// gradients alone are five each), most of them on [N, C]-sized tensors.
+//   ScaleNetSeInfer: (x, w1, b1, w2, b2) → y.
+//   ScaleNetSeTrain: the same, plus what the gradient needs: s = mean_HW(x) [N, C], hpre [N, S], gpre [N, C].
+//   ScaleNetSeTrainGrad: (dy, x, w1, w2, s, hpre, gpre) → (dx, dw1, db1, dw2, db2).
+// Images are independent tasks; the weight gradients are summed over images in order afterwards.
 
-void se_infer(void*, TF_OpKernelContext* ctx) {
+struct SeShapes {
+  int64_t n, hw, c, se;
+};
+
+bool se_shapes(TF_OpKernelContext* ctx, const Input& x, const Input& w1, const Input& w2, SeShapes& sh) {
+  if (x.rank() != 4 || w1.rank() != 2 || w2.rank() != 2) {
+    fail(ctx, "squeeze-excite expects x [N, H, W, C], w1 [C, S], w2 [S, C]");
+    return false;
+  }
+  sh = {x.dim(0), x.dim(1) * x.dim(2), x.dim(3), w1.dim(1)};
+  if (w1.dim(0) != sh.c || w2.dim(0) != sh.se || w2.dim(1) != sh.c) {
+    fail(ctx, "squeeze-excite weights do not match the channel count " + std::to_string(sh.c));
+    return false;
+  }
+  return true;
+}
+
+// h-sigmoid(u) = ReLU6(u + 3) / 6, and the mask of ReLU6's gradient as tfjs defines it (0 < u + 3 ≤ 6).
+inline float hsigmoid(float u) {
+  float r = u + 3.0f;
+  r = r > 0.0f ? r : 0.0f;
+  r = r < 6.0f ? r : 6.0f;
+  return r * kSixth;
+}
+inline float hsigmoid_mask(float u) { return (u + 3.0f > 0.0f && u + 3.0f <= 6.0f) ? 1.0f : 0.0f; }
+
+// Forward of image i: fills s, hpre, gpre (each for this image) and writes y = x · gate.
+void se_forward_image(const SeShapes& sh, const float* xi, const float* w1, const float* b1, const float* w2, const float* b2,
+                      float* s, float* hpre, float* gpre, float* yi) {
+  const int64_t hw = sh.hw, c = sh.c, se = sh.se;
+  std::vector<double> acc(static_cast<size_t>(c), 0.0);
+  for (int64_t p = 0; p < hw; p++)
+    for (int64_t j = 0; j < c; j++) acc[j] += xi[p * c + j];
+  for (int64_t j = 0; j < c; j++) s[j] = static_cast<float>(acc[j] / static_cast<double>(hw));
+  std::vector<float> hidden(static_cast<size_t>(se), 0.0f), gate(static_cast<size_t>(c), 0.0f);
+  for (int64_t j = 0; j < c; j++)
+    for (int64_t k = 0; k < se; k++) hidden[k] += s[j] * w1[j * se + k];
+  for (int64_t k = 0; k < se; k++) {
+    hpre[k] = hidden[k] + b1[k];
+    hidden[k] = hpre[k] > 0.0f ? hpre[k] : 0.0f;
+  }
+  for (int64_t k = 0; k < se; k++)
+    for (int64_t j = 0; j < c; j++) gate[j] += hidden[k] * w2[k * c + j];
+  for (int64_t j = 0; j < c; j++) {
+    gpre[j] = gate[j] + b2[j];
+    gate[j] = hsigmoid(gpre[j]);
+  }
+  for (int64_t p = 0; p < hw; p++)
+    for (int64_t j = 0; j < c; j++) yi[p * c + j] = xi[p * c + j] * gate[j];
+}
+
+void se_forward(TF_OpKernelContext* ctx, bool training) {
   Input x, w1, b1, w2, b2;
   if (!get(ctx, 0, x) || !get(ctx, 1, w1) || !get(ctx, 2, b1) || !get(ctx, 3, w2) || !get(ctx, 4, b2)) return;
-  if (x.rank() != 4 || w1.rank() != 2 || w2.rank() != 2) return fail(ctx, "squeeze-excite expects x [N, H, W, C], w1 [C, S], w2 [S, C]");
-  const int64_t n = x.dim(0), hw = x.dim(1) * x.dim(2), c = x.dim(3), se = w1.dim(1);
-  if (w1.dim(0) != c || w2.dim(0) != se || w2.dim(1) != c || b1.size() != se || b2.size() != c) {
-    return fail(ctx, "squeeze-excite weights do not match the channel count " + std::to_string(c));
-  }
-  Output y;
+  SeShapes sh;
+  if (!se_shapes(ctx, x, w1, w2, sh)) return;
+  if (b1.size() != sh.se || b2.size() != sh.c) return fail(ctx, "squeeze-excite biases do not match the weights");
+  Output y, s, hpre, gpre;
   if (!alloc(ctx, 0, x.dims(), y)) return;
-  const float *w1d = w1.data(), *b1d = b1.data(), *w2d = w2.data(), *b2d = b2.data();
-  std::vector<double> acc(c);
-  std::vector<float> mean(c), hidden(se), gate(c);
-  for (int64_t i = 0; i < n; i++) {
+  std::vector<float> scratch;
+  float *sd, *hd, *gd;
+  if (training) {
+    if (!alloc(ctx, 1, {sh.n, sh.c}, s) || !alloc(ctx, 2, {sh.n, sh.se}, hpre) || !alloc(ctx, 3, {sh.n, sh.c}, gpre)) return;
+    sd = s.data(), hd = hpre.data(), gd = gpre.data();
+  } else {
+    scratch.resize(static_cast<size_t>(sh.n * (2 * sh.c + sh.se)));
+    sd = scratch.data(), gd = sd + sh.n * sh.c, hd = gd + sh.n * sh.c;
+  }
+  Pool::get().run(sh.n, [&](int64_t i) {
+    se_forward_image(sh, x.data() + i * sh.hw * sh.c, w1.data(), b1.data(), w2.data(), b2.data(),
+                     sd + i * sh.c, hd + i * sh.se, gd + i * sh.c, y.data() + i * sh.hw * sh.c);
+  });
+}
+
+void se_infer(void*, TF_OpKernelContext* ctx) { se_forward(ctx, false); }
+void se_train(void*, TF_OpKernelContext* ctx) { se_forward(ctx, true); }
+
+void se_train_grad(void*, TF_OpKernelContext* ctx) {
+  Input dy, x, w1, w2, s, hpre, gpre;
+  if (!get(ctx, 0, dy) || !get(ctx, 1, x) || !get(ctx, 2, w1) || !get(ctx, 3, w2) || !get(ctx, 4, s) || !get(ctx, 5, hpre) ||
+      !get(ctx, 6, gpre)) return;
+  SeShapes sh;
+  if (!se_shapes(ctx, x, w1, w2, sh)) return;
+  const int64_t n = sh.n, hw = sh.hw, c = sh.c, se = sh.se;
+  if (dy.size() != x.size() || s.size() != n * c || hpre.size() != n * se || gpre.size() != n * c) {
+    return fail(ctx, "squeeze-excite gradient: saved tensors do not match x");
+  }
+  Output dx, dw1, db1, dw2, db2;
+  if (!alloc(ctx, 0, x.dims(), dx) || !alloc(ctx, 1, {c, se}, dw1) || !alloc(ctx, 2, {se}, db1) || !alloc(ctx, 3, {se, c}, dw2) ||
+      !alloc(ctx, 4, {c}, db2)) return;
+  const float *w1d = w1.data(), *w2d = w2.data(), *sd = s.data(), *hd = hpre.data(), *gd = gpre.data();
+  std::vector<float> dgpre(static_cast<size_t>(n * c)), dhpre(static_cast<size_t>(n * se));
+  Pool::get().run(n, [&](int64_t i) {
     const float* xi = x.data() + i * hw * c;
-    std::fill(acc.begin(), acc.end(), 0.0);
+    const float* dyi = dy.data() + i * hw * c;
+    const float* g = gd + i * c;
+    // dgate = Σ_HW dy·x; through h-sigmoid: (dgate / 6)·mask.
+    std::vector<double> acc(static_cast<size_t>(c), 0.0);
     for (int64_t p = 0; p < hw; p++)
-      for (int64_t j = 0; j < c; j++) acc[j] += xi[p * c + j];
-    for (int64_t j = 0; j < c; j++) mean[j] = static_cast<float>(acc[j] / static_cast<double>(hw));
-    for (int64_t k = 0; k < se; k++) hidden[k] = 0.0f;
-    for (int64_t j = 0; j < c; j++)
-      for (int64_t k = 0; k < se; k++) hidden[k] += mean[j] * w1d[j * se + k];
+      for (int64_t j = 0; j < c; j++) acc[j] += static_cast<double>(dyi[p * c + j]) * xi[p * c + j];
+    float* dg = dgpre.data() + i * c;
+    for (int64_t j = 0; j < c; j++) dg[j] = static_cast<float>(acc[j]) * kSixth * hsigmoid_mask(g[j]);
+    // Through FC2 and ReLU to the hidden pre-activation, then through FC1 to the squeezed means.
+    float* dh = dhpre.data() + i * se;
+    const float* h = hd + i * se;
     for (int64_t k = 0; k < se; k++) {
-      const float h = hidden[k] + b1d[k];
-      hidden[k] = h > 0.0f ? h : 0.0f;
+      float v = 0.0f;
+      for (int64_t j = 0; j < c; j++) v += dg[j] * w2d[k * c + j];
+      dh[k] = h[k] > 0.0f ? v : 0.0f;
     }
-    for (int64_t j = 0; j < c; j++) gate[j] = 0.0f;
-    for (int64_t k = 0; k < se; k++)
-      for (int64_t j = 0; j < c; j++) gate[j] += hidden[k] * w2d[k * c + j];
+    std::vector<float> ds(static_cast<size_t>(c), 0.0f), gate(static_cast<size_t>(c));
     for (int64_t j = 0; j < c; j++) {
-      float r = gate[j] + b2d[j] + 3.0f;
-      r = r > 0.0f ? r : 0.0f;
-      r = r < 6.0f ? r : 6.0f;
-      gate[j] = r * kSixth;
+      float v = 0.0f;
+      for (int64_t k = 0; k < se; k++) v += dh[k] * w1d[j * se + k];
+      ds[j] = v / static_cast<float>(hw);
+      gate[j] = hsigmoid(g[j]);
     }
-    float* yi = y.data() + i * hw * c;
+    // dx = dy·gate (the scaling) + ds / (H·W) (the mean).
+    float* dxi = dx.data() + i * hw * c;
     for (int64_t p = 0; p < hw; p++)
-      for (int64_t j = 0; j < c; j++) yi[p * c + j] = xi[p * c + j] * gate[j];
+      for (int64_t j = 0; j < c; j++) dxi[p * c + j] = dyi[p * c + j] * gate[j] + ds[j];
+  });
+  // Weight and bias gradients, summed over images in order.
+  float *dw1d = dw1.data(), *db1d = db1.data(), *dw2d = dw2.data(), *db2d = db2.data();
+  std::fill(dw1d, dw1d + c * se, 0.0f);
+  std::fill(db1d, db1d + se, 0.0f);
+  std::fill(dw2d, dw2d + se * c, 0.0f);
+  std::fill(db2d, db2d + c, 0.0f);
+  for (int64_t i = 0; i < n; i++) {
+    const float *dg = dgpre.data() + i * c, *dh = dhpre.data() + i * se, *h = hd + i * se, *si = sd + i * c;
+    for (int64_t j = 0; j < c; j++) db2d[j] += dg[j];
+    for (int64_t k = 0; k < se; k++) {
+      const float hk = h[k] > 0.0f ? h[k] : 0.0f;
+      for (int64_t j = 0; j < c; j++) dw2d[k * c + j] += hk * dg[j];
+      db1d[k] += dh[k];
+    }
+    for (int64_t j = 0; j < c; j++)
+      for (int64_t k = 0; k < se; k++) dw1d[j * se + k] += si[j] * dh[k];
   }
 }
 
@@ -619,6 +724,10 @@ const std::vector<OpDef>& op_defs() {
       {"ScaleNetSpatialMeanGrad", {"dy: float", "x: float"}, {"dx: float"}, {}, create_none, spatial_mean_grad},
       {"ScaleNetSeInfer", {"x: float", "w1: float", "b1: float", "w2: float", "b2: float"}, {"y: float"}, {}, create_none,
        se_infer},
+      {"ScaleNetSeTrain", {"x: float", "w1: float", "b1: float", "w2: float", "b2: float"},
+       {"y: float", "s: float", "hpre: float", "gpre: float"}, {}, create_none, se_train},
+      {"ScaleNetSeTrainGrad", {"dy: float", "x: float", "w1: float", "w2: float", "s: float", "hpre: float", "gpre: float"},
+       {"dx: float", "dw1: float", "db1: float", "dw2: float", "db2: float"}, {}, create_none, se_train_grad},
       {"ScaleNetSgdLeading", {"param: float", "momentum: float", "grad: float", "hyper: float"},
        {"new_param: float", "new_momentum: float"}, {}, create_none, sgd_leading},
       {"ScaleNetLerpLeading", {"full: float", "value: float"}, {"out: float"}, {"alpha: float"}, create_lerp, lerp_leading},
