@@ -52,6 +52,19 @@ export interface CheckpointLoopArgs<M> {
 }
 
 /** Trains to `endStep` with periodic checkpoints; returns the manifest of the final checkpoint. */
+/**
+ * Test hook, for fault-injection tests that must act at an exact training step whatever the engine's speed:
+ * with SCALENET_TEST_HOLD_AT_STEP=N, the first time this process's training reaches step N it stands still there
+ * (heartbeating, cancellable) instead of going on, until it is killed or cancelled. Once per process: after a
+ * cancellation, a resumed run in the same worker carries on. Unset in normal use.
+ */
+let hold: 'armed' | 'holding' | 'done' = 'armed';
+function holdHere(step: number): boolean {
+  if (hold === 'done' || step !== Number(process.env.SCALENET_TEST_HOLD_AT_STEP)) return false;
+  hold = 'holding';
+  return true;
+}
+
 export async function trainWithCheckpoints<M extends Record<string, unknown>>(a: CheckpointLoopArgs<M>): Promise<{ manifest: ObjectRef }> {
   const ctx = Context.current();
   let lastKey: string | null = null;
@@ -70,8 +83,14 @@ export async function trainWithCheckpoints<M extends Record<string, unknown>>(a:
   while (a.trainer.step < a.endStep) {
     if (ctx.cancellationSignal.aborted) {
       // Worker shutdown or run cancellation: keep the work done so far, then stop.
+      if (hold === 'holding') hold = 'done';
       if (a.trainer.step > lastCommitStep) await commit();
       throw new CancelledFailure(`stopped at step ${a.trainer.step}: ${String(ctx.cancellationSignal.reason ?? 'cancelled')}`);
+    }
+    if (holdHere(a.trainer.step)) {
+      ctx.heartbeat({ step: a.trainer.step, manifestKey: lastKey } satisfies TrainingHeartbeat);
+      await new Promise((r) => setTimeout(r, 100));
+      continue;
     }
     await a.trainer.train(1, (p) => {
       a.onStep?.(p.loss, p.step, p.level);

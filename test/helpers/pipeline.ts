@@ -23,8 +23,10 @@ export class TestFleet {
   readonly workers: WorkerProcess[] = [];
   private n = 0;
 
-  async add(): Promise<WorkerProcess> {
-    const w = spawnWorker({ queue: this.queue, identity: `test-worker-${++this.n}` });
+  /** Starts one more worker; `holdAtStep`: its supernet training stands still at that step (see activities/checkpointing.ts). */
+  async add(opts: { holdAtStep?: number } = {}): Promise<WorkerProcess> {
+    const env = opts.holdAtStep === undefined ? {} : { SCALENET_TEST_HOLD_AT_STEP: String(opts.holdAtStep) };
+    const w = spawnWorker({ queue: this.queue, identity: `test-worker-${++this.n}`, env });
     this.workers.push(w);
     await w.ready;
     return w;

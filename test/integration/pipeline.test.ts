@@ -109,8 +109,9 @@ describe('ScaleNet run on the tiny preset', { skip: skipWithoutServers, timeout:
   it('gives identical results when workers are killed in training and evaluation, Temporal restarts and MinIO is down for 30 s', async () => {
     const fleet = new TestFleet();
     fleets.push(fleet);
-    await fleet.add();
-    await fleet.add();
+    // Both hold their supernet training at step 6, so the kill below lands there whatever the engine's speed.
+    await fleet.add({ holdAtStep: 6 });
+    await fleet.add({ holdAtStep: 6 });
     const runId = uniqueId('tiny-chaos');
     await startTinyRun(client, fleet, runId);
 
@@ -120,6 +121,7 @@ describe('ScaleNet run on the tiny preset', { skip: skipWithoutServers, timeout:
       const s = await heartbeatStep(client, `${runId}.train-supernet`);
       return s >= 6 ? s : undefined;
     }, 180_000);
+    assert.equal(stepAtKill, 6, 'the worker held at step 6');
     await fleet.killAll();
     await fleet.add();
     await fleet.add();
@@ -160,11 +162,12 @@ describe('ScaleNet run on the tiny preset', { skip: skipWithoutServers, timeout:
   it('falls back from a corrupt checkpoint visibly, and `resume` finishes a terminated run without retraining the supernet', async () => {
     const fleet = new TestFleet();
     fleets.push(fleet);
-    await fleet.add();
+    await fleet.add({ holdAtStep: 18 });
     const runId = uniqueId('tiny-resume');
     await startTinyRun(client, fleet, runId);
 
-    // Kill the worker in epoch 1 (after checkpoints at 4, 8, 12, 16), corrupt the newest checkpoint, restart.
+    // Kill the worker in epoch 1 (held at step 18, after checkpoints at 4, 8, 12, 16), corrupt the newest
+    // checkpoint, restart.
     await eventually('step 18 of the supernet', async () => (await heartbeatStep(client, `${runId}.train-supernet`)) >= 18 || undefined, 240_000);
     await fleet.killAll();
     const ck = new CheckpointStore(store, runId, 'train-supernet');

@@ -22,7 +22,7 @@ describe('run lifecycle through the CLI', { skip: skipWithoutServers, timeout: 2
   after(() => fleet.killAll());
 
   it('starts detached, refuses a duplicate id, cancels cleanly and resumes the cancelled run', async () => {
-    await fleet.add();
+    await fleet.add({ holdAtStep: 6 }); // the supernet stands still after its first checkpoint until the cancel
     const dir = await mkdtemp(join(tmpdir(), 'scalenet-cfg-'));
     const file = join(dir, 'tiny.yaml');
     await writeFile(file, stringify(tinyConfig(fleet.queue)));
@@ -56,6 +56,7 @@ describe('run lifecycle through the CLI', { skip: skipWithoutServers, timeout: 2
       assert.equal(status.stage, 'train-supernet');
       const child = await client.workflow.getHandle(`${runId}.train-supernet`).describe();
       assert.equal(child.status.name, 'CANCELLED', 'the stage stopped with the run');
+      assert.ok((await ck.steps()).includes(4), 'the checkpoints are kept');
 
       const resumed = cli('resume', runId, '--detach');
       assert.equal(resumed.status, 0, resumed.stderr);
