@@ -51,7 +51,6 @@ export interface CheckpointLoopArgs<M> {
   onStep?: (loss: number, step: number, level: number | null) => void;
 }
 
-/** Trains to `endStep` with periodic checkpoints; returns the manifest of the final checkpoint. */
 /**
  * Test hook, for fault-injection tests that must act at an exact training step whatever the engine's speed:
  * with SCALENET_TEST_HOLD_AT_STEP=N, the first time this process's training reaches step N it stands still there
@@ -65,6 +64,7 @@ function holdHere(step: number): boolean {
   return true;
 }
 
+/** Trains to `endStep` with periodic checkpoints; returns the manifest of the final checkpoint. */
 export async function trainWithCheckpoints<M extends Record<string, unknown>>(a: CheckpointLoopArgs<M>): Promise<{ manifest: ObjectRef }> {
   const ctx = Context.current();
   let lastKey: string | null = null;

@@ -22,18 +22,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Architecture } from '../core/arch';
 import { getPreset } from '../core/presets';
 import { scaleNetwork } from '../core/scaling';
-import { BatchStream, batchToTensor, loadDataset } from '../data';
+import { BatchStream, batchToTensor } from '../data';
 import { initBackend, type BackendKind } from '../nn/backend';
 import { FoldedNetwork, predictFolded, recalibrateBn } from '../nn/evaluate';
-import { StandaloneTrainer } from '../nn/trainer';
-import { BENCH_SUBNETS } from './subnets';
-
-const SUBNETS = BENCH_SUBNETS;
-
-function option(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? (process.argv[i + 1] ?? dflt) : dflt;
-}
+import { BENCH_SUBNETS, benchFixture, option } from './common';
 
 interface Record_ {
   name: string;
@@ -51,7 +43,7 @@ type Peer = { train: number; recalibrate: number; evaluate: number; torch: strin
 
 /** Runs the PyTorch peer on the scaled network's layer list; null when torch is not installed. */
 function runPeer(preset: string, batch: number, steps: number, threads: number): Peer {
-  const spec = scaleNetwork(getPreset(preset), SUBNETS[preset] as Architecture);
+  const spec = scaleNetwork(getPreset(preset), BENCH_SUBNETS[preset] as Architecture);
   const dir = mkdtempSync(join(tmpdir(), 'scalenet-bench-'));
   writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
   for (const py of ['python3', '/usr/bin/python3']) {
@@ -73,18 +65,13 @@ async function time(fn: () => Promise<void> | void): Promise<number> {
 }
 
 async function measure(backend: string, preset: string, batch: number, steps: number): Promise<Record<'train' | 'recalibrate' | 'evaluate', number>> {
-  const space = getPreset(preset);
-  const arch = SUBNETS[preset] as Architecture;
-  const [h, c] = preset === 'tiny' ? [28, 1] : [32, 3];
-  const data = loadDataset({ kind: 'synthetic', trainSize: batch * 8, testSize: batch, height: h, width: h, channels: c, classes: space.classes }, { minivalSize: batch });
-  const trainer = StandaloneTrainer.create({ space, arch, data, seed: 0, recipe: { batchSize: batch, steps: 1000 } });
+  const { arch, net, data, trainer } = benchFixture(preset, batch);
   const cpuSlow = backend === 'cpu';
   const trainSteps = cpuSlow ? 1 : steps;
   trainer.trainOneStep(); // warm-up: kernels, XNNPACK operator caches
   const trainS = await time(() => {
     for (let i = 0; i < trainSteps; i++) trainer.trainOneStep();
   });
-  const net = scaleNetwork(space, arch);
   const recalBatches = cpuSlow ? 1 : steps * 2;
   await recalibrateBn(trainer.store, net, data.train, data.normalization, { batches: 1, batchSize: batch });
   let stats = await recalibrateBn(trainer.store, net, data.train, data.normalization, { batches: 1, batchSize: batch });

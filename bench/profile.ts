@@ -8,19 +8,10 @@
  *   npx tsx bench/profile.ts [--backend tensorflow] [--preset tiny] [--phase train|recalibrate|evaluate] [--batch 64] [--top 15]
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Architecture } from '../core/arch';
-import { getPreset } from '../core/presets';
-import { scaleNetwork } from '../core/scaling';
-import { BatchStream, batchToTensor, loadDataset } from '../data';
+import { BatchStream, batchToTensor } from '../data';
 import { initBackend, type BackendKind } from '../nn/backend';
 import { FoldedNetwork, recalibrateBn } from '../nn/evaluate';
-import { StandaloneTrainer } from '../nn/trainer';
-import { BENCH_SUBNETS } from './subnets';
-
-function option(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? (process.argv[i + 1] ?? dflt) : dflt;
-}
+import { benchFixture, option } from './common';
 
 async function run(): Promise<void> {
   const backend = await initBackend(option('backend', 'tensorflow') as BackendKind, { log: () => {} });
@@ -28,12 +19,7 @@ async function run(): Promise<void> {
   const phase = option('phase', 'train');
   const batch = Number(option('batch', preset === 'cifar' ? '32' : '64'));
   const top = Number(option('top', '15'));
-  const space = getPreset(preset);
-  const arch = BENCH_SUBNETS[preset] as Architecture;
-  const [h, c] = preset === 'tiny' ? [28, 1] : [32, 3];
-  const data = loadDataset({ kind: 'synthetic', trainSize: batch * 8, testSize: batch, height: h, width: h, channels: c, classes: space.classes }, { minivalSize: batch });
-  const trainer = StandaloneTrainer.create({ space, arch, data, seed: 0, recipe: { batchSize: batch, steps: 1000 } });
-  const net = scaleNetwork(space, arch);
+  const { arch, net, data, trainer } = benchFixture(preset, batch);
   const stats = await recalibrateBn(trainer.store, net, data.train, data.normalization, { batches: 1, batchSize: batch });
   const x = batchToTensor(new BatchStream(data.train, { batchSize: batch, seed: 1 }).next(), data.normalization, arch.resolution);
   const folded = FoldedNetwork.create(trainer.store, net, stats);

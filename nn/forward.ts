@@ -12,10 +12,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ScaledNetwork } from '../core/scaling';
 import { BN_EPSILON } from './constants';
 import { fusedBnActTrain, fusedOpsActive, fusedSeInfer, fusedSeTrain } from './native-ops';
-import { batchNormActTrain, momentsNHW, spatialMean } from './ops';
+import { batchNormActTrain, hardSigmoid, hardSwish, momentsNHW, spatialMean } from './ops';
 import { prefixOf } from './params';
 
-export { BN_EPSILON };
+export { BN_EPSILON, hardSigmoid, hardSwish };
 
 /** Looks up a parameter tensor (already sliced to the network's sizes) by name. */
 export type ParamLookup = (name: string) => tf.Tensor;
@@ -25,16 +25,6 @@ export type ParamLookup = (name: string) => tf.Tensor;
  * `depthwise` selects a depthwise conv; the weights live under `${prefix}.w`.
  */
 export type ConvBn = (prefix: string, x: tf.Tensor4D, stride: number, depthwise: boolean, act: boolean) => tf.Tensor4D;
-
-/** h-swish(x) = x · ReLU6(x + 3) / 6 (MobileNetV3). */
-export function hardSwish(x: tf.Tensor): tf.Tensor {
-  return tf.mul(x, hardSigmoid(x));
-}
-
-/** h-sigmoid(x) = ReLU6(x + 3) / 6. */
-export function hardSigmoid(x: tf.Tensor): tf.Tensor {
-  return tf.div(tf.relu6(tf.add(x, 3)), 6);
-}
 
 /** Plain conv with the weights of `prefix`. */
 export function conv(p: ParamLookup, prefix: string, x: tf.Tensor4D, stride: number, depthwise: boolean): tf.Tensor4D {

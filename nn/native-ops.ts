@@ -9,8 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { nativeOpsPath } from '../infra/native-tf/config';
-import { nativeOpsSourceHash } from '../infra/native-tf/ops';
+import { nativeOpsAddonPath } from '../infra/native-tf/ops';
 import { BN_EPSILON } from './constants';
 
 /** tfjs-node's backend, as far as these kernels use it. */
@@ -101,7 +100,7 @@ function registerKernels(): void {
 export function loadFusedOps(): string | null {
   if (!loaded) {
     try {
-      const path = nativeOpsPath(nativeOpsSourceHash());
+      const path = nativeOpsAddonPath();
       if (!existsSync(path)) throw new Error(`not built (${path}); run \`npx tsx infra/native-tf/main.ts setup\``);
       const m = { exports: {} as { ops?: string[] } };
       process.dlopen(m, path);

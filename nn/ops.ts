@@ -28,6 +28,16 @@ export function momentsNHW(x: tf.Tensor): { mean: tf.Tensor1D; variance: tf.Tens
   return { mean, variance };
 }
 
+/** h-sigmoid(x) = ReLU6(x + 3) / 6. */
+export function hardSigmoid(x: tf.Tensor): tf.Tensor {
+  return tf.div(tf.relu6(tf.add(x, 3)), 6);
+}
+
+/** h-swish(x) = x · ReLU6(x + 3) / 6 (MobileNetV3). */
+export function hardSwish(x: tf.Tensor): tf.Tensor {
+  return tf.mul(x, hardSigmoid(x));
+}
+
 /** d h-swish(y)/dy: 0 below −3, 1 above 3, (2y + 3)/6 between. */
 function hardSwishGrad(y: tf.Tensor): tf.Tensor {
   const mid = tf.div(tf.add(tf.mul(y, 2), 3), 6);
@@ -53,7 +63,7 @@ export function batchNormActTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.T
     const invStd = tf.rsqrt(tf.add(variance, BN_EPSILON));
     const xhat = tf.mul(tf.sub(xi, mean), invStd);
     const y = tf.add(tf.mul(xhat, g), b);
-    const value = hswish ? tf.mul(y, tf.div(tf.relu6(tf.add(y, 3)), 6)) : y;
+    const value = hswish ? hardSwish(y) : y;
     save([xhat, invStd, g, b]);
     return {
       value,
@@ -81,5 +91,5 @@ export function spatialMean(x: tf.Tensor4D): tf.Tensor2D {
 export function biasAct(x: tf.Tensor4D, bias: tf.Tensor, hswish: boolean): tf.Tensor4D {
   if (fusedOpsActive()) return fusedBiasAct(x, bias, hswish);
   const y = tf.add(x, bias) as tf.Tensor4D;
-  return hswish ? (tf.mul(y, tf.div(tf.relu6(tf.add(y, 3)), 6)) as tf.Tensor4D) : y;
+  return hswish ? (hardSwish(y) as tf.Tensor4D) : y;
 }

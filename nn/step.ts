@@ -74,7 +74,7 @@ export function trainStep(store: ParamStore, net: ScaledNetwork, x: tf.Tensor4D,
       mean.dispose();
       variance.dispose();
     }
-    applySgd(store, specs, grads, a);
+    applySgd(store, specs, grads, a, slices);
     return value.dataSync()[0] as number;
   });
 }
@@ -99,8 +99,9 @@ export function updateRunningStats(store: ParamStore, prefix: string, mean: tf.T
  * SGD (Nesterov optional) with weight decay on conv/FC weights, applied to the leading corner of each of the
  * store's parameters named by `specs` (sized as `grads`); everything outside the corners stays bit-identical.
  * g' = g + wd·w;  m' = μ·m + g';  u = nesterov ? g' + μ·m' : m';  w' = w − lr·u.
+ * `weights`: the corners as already sliced for the forward pass (saves slicing them again), else sliced here.
  */
-export function applySgd(store: ParamStore, specs: readonly ParamSpec[], grads: readonly tf.Tensor[], a: StepArgs): void {
+export function applySgd(store: ParamStore, specs: readonly ParamSpec[], grads: readonly tf.Tensor[], a: StepArgs, weights?: readonly tf.Tensor[]): void {
   tf.tidy(() => {
     const momentumOf = (name: string): tf.Variable => {
       const m = store.momentum.get(name);
@@ -122,7 +123,7 @@ export function applySgd(store: ParamStore, specs: readonly ParamSpec[], grads: 
       return;
     }
     specs.forEach((s, i) => {
-      const w = leadingSlice(store.param(s.name), s.shape);
+      const w = weights?.[i] ?? leadingSlice(store.param(s.name), s.shape);
       let g = grads[i] as tf.Tensor;
       if (a.weightDecay > 0 && decays(s.role)) g = tf.add(g, tf.mul(w, a.weightDecay));
       const mVar = momentumOf(s.name);

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { squeezeExcite } from '../../nn/forward';
 import { setFusedOpsEnabled } from '../../nn/native-ops';
-import { batchNormActTrain, biasAct, spatialMean } from '../../nn/ops';
+import { batchNormActTrain, biasAct, hardSwish, spatialMean } from '../../nn/ops';
 import type { ParamSpec } from '../../nn/params';
 import { applySgd, updateRunningStats } from '../../nn/step';
 import { ParamStore } from '../../nn/store';
@@ -52,7 +52,6 @@ function withGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[]): tf.Te
   return [y, value, ...grads];
 }
 
-const hardSwish = (x: tf.Tensor): tf.Tensor => tf.mul(x, tf.div(tf.relu6(tf.add(x, 3)), 6));
 
 /** Training-mode batch norm as the engine writes it: batch moments over N, H, W. */
 function batchNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor {

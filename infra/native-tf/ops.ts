@@ -25,13 +25,18 @@ export function nativeOpsSourceHash(source: string = NATIVE_OPS_SOURCE): string 
   return createHash('sha256').update(readFileSync(source)).update(CXX_FLAGS.join(' ')).digest('hex');
 }
 
+/** Where the addon of the current source and flags lives (built or not). */
+export function nativeOpsAddonPath(): string {
+  return nativeOpsPath(nativeOpsSourceHash());
+}
+
 /**
  * Compiles the addon unless it exists; returns its path. Needs the native entry (headers + libraries) and a C++17
  * compiler (`$CXX`, else g++).
  * @throws NativeTfBuildError naming the missing piece or the compiler's first errors.
  */
 export async function ensureNativeOps(log: (m: string) => void = (m) => console.error(m)): Promise<string> {
-  const out = nativeOpsPath(nativeOpsSourceHash());
+  const out = nativeOpsAddonPath();
   if (existsSync(out)) return out;
   const p = nativeTfPaths();
   if (!existsSync(join(p.includeDir, 'tensorflow', 'c', 'kernels.h'))) {

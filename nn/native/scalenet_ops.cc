@@ -4,8 +4,8 @@
 // Why: the profile of a supernet step on the native backend (bench/profile.ts) showed ~3 000 kernel calls per
 // step, two thirds of them small element-wise ops (training batch norm, h-swish and its gradient, the SGD update
 // of leading slices). Each costs a binding round trip and a full pass over an activation. These kernels do the
-// same arithmetic in one pass (or two) per layer. Every kernel is single-threaded and sums per channel in a fixed
-// order in double precision, so results do not depend on the machine's core count.
+// same arithmetic in one pass (or two) per layer. Large tensors are split into fixed tasks over a small thread
+// pool and per-channel sums are combined in task order, so results do not depend on the thread count.
 //
 // Built by infra/native-tf/ops.ts into the native cache entry; loaded by nn/native-ops.ts. As a Node addon its
 // only export is the list of op names; registration happens once per process, when the first copy loads.
@@ -128,7 +128,7 @@ class Pool {
 
 // Runs fn(r0, r1, task) over row tasks of kTaskRows rows; small tensors run inline (no hand-off cost).
 template <typename F>
-int64_t for_row_tasks(int64_t rows, int64_t c, F fn) {
+void for_row_tasks(int64_t rows, int64_t c, F fn) {
   const int64_t tasks = (rows + kTaskRows - 1) / kTaskRows;
   std::function<void(int64_t)> task = [&](int64_t t) { fn(t * kTaskRows, std::min(rows, (t + 1) * kTaskRows), t); };
   if (rows * c < (1 << 15)) {
@@ -136,11 +136,11 @@ int64_t for_row_tasks(int64_t rows, int64_t c, F fn) {
   } else {
     Pool::get().run(tasks, task);
   }
-  return tasks;
 }
 
-// Per-channel sums over rows of `x` (rows × c), by task then in task order: Σ_r f(r, j) for each channel j.
-// `f(r, j, part)` adds row r's contributions into the float block partials `part` (c values).
+// Per-channel sums over `rows` rows, `width` sums per channel: `add_rows(r0, r1, part)` adds rows [r0, r1) into the
+// float partials `part` (c·width values, one block of at most kBlockRows rows); blocks are accumulated in double
+// per task, and tasks are added up in task order.
 template <typename F>
 std::vector<double> channel_sums(int64_t rows, int64_t c, int64_t width, F add_rows) {
   const int64_t tasks = (rows + kTaskRows - 1) / kTaskRows;
@@ -253,16 +253,17 @@ void* create_lerp(TF_OpKernelConstruction* ctx) { return create_attrs(ctx, false
 void* create_none(TF_OpKernelConstruction* ctx) { return create_attrs(ctx, false, false, false); }
 void delete_attrs(void* p) { delete static_cast<Attrs*>(p); }
 
-// h-swish(y) = y · ReLU6(y + 3) / 6 and its derivative (0 below −3, 1 above 3, (2y + 3)/6 between), as the
-// composite ops of nn/ops.ts compute them.
-// Multiplying by 1/6 instead of dividing by 6 (within an ulp of the composite ops; a division per element made
-// these loops four times slower). Written as two single selects so that GCC vectorizes the loops that use it (a nested ?: is not if-converted).
-inline float hswish(float y) {
-  float r = y + 3.0f;
+// h-sigmoid(u) = ReLU6(u + 3) / 6, h-swish(y) = y · h-sigmoid(y) and its derivative (0 below −3, 1 above 3,
+// (2y + 3)/6 between), as the composite ops of nn/ops.ts compute them. Multiplying by 1/6 instead of dividing by 6
+// (within an ulp of the composite ops; a division per element made these loops four times slower). Written as
+// single selects so that GCC vectorizes the loops that use them (a nested ?: is not if-converted).
+inline float hsigmoid(float u) {
+  float r = u + 3.0f;
   r = r > 0.0f ? r : 0.0f;
   r = r < 6.0f ? r : 6.0f;
-  return y * (r * kSixth);
+  return r * kSixth;
 }
+inline float hswish(float y) { return y * hsigmoid(y); }
 inline float hswish_grad(float y) {
   float g = (2.0f * y + 3.0f) * kSixth;
   g = y > 3.0f ? 1.0f : g;
@@ -430,6 +431,14 @@ void bias_act(void* kernel, TF_OpKernelContext* ctx) {
   affine_act(x.data(), z.data(), rows, c, ones.data(), bias.data(), a->hswish);
 }
 
+// Mean over the hw pixels of one NHWC image (hw × c) per channel, summed in double: out[j] for j < c.
+void image_channel_mean(const float* xi, int64_t hw, int64_t c, float* out) {
+  std::vector<double> acc(static_cast<size_t>(c), 0.0);
+  for (int64_t p = 0; p < hw; p++)
+    for (int64_t j = 0; j < c; j++) acc[j] += xi[p * c + j];
+  for (int64_t j = 0; j < c; j++) out[j] = static_cast<float>(acc[j] / static_cast<double>(hw));
+}
+
 // ScaleNetSpatialMean: [N, H, W, C] → [N, C], the mean over H and W (SE squeeze, global pooling).
 
 void spatial_mean(void*, TF_OpKernelContext* ctx) {
@@ -439,14 +448,7 @@ void spatial_mean(void*, TF_OpKernelContext* ctx) {
   const int64_t n = x.dim(0), hw = x.dim(1) * x.dim(2), c = x.dim(3);
   Output y;
   if (!alloc(ctx, 0, {n, c}, y)) return;
-  std::vector<double> acc(c);
-  for (int64_t i = 0; i < n; i++) {
-    std::fill(acc.begin(), acc.end(), 0.0);
-    const float* xi = x.data() + i * hw * c;
-    for (int64_t p = 0; p < hw; p++)
-      for (int64_t j = 0; j < c; j++) acc[j] += xi[p * c + j];
-    for (int64_t j = 0; j < c; j++) y.data()[i * c + j] = static_cast<float>(acc[j] / static_cast<double>(hw));
-  }
+  for (int64_t i = 0; i < n; i++) image_channel_mean(x.data() + i * hw * c, hw, c, y.data() + i * c);
 }
 
 // ScaleNetSpatialMeanGrad: (dy [N, C], x [N, H, W, C]) → dx = dy / (H·W) broadcast over H and W.
@@ -493,23 +495,14 @@ bool se_shapes(TF_OpKernelContext* ctx, const Input& x, const Input& w1, const I
   return true;
 }
 
-// h-sigmoid(u) = ReLU6(u + 3) / 6, and the mask of ReLU6's gradient as tfjs defines it (0 < u + 3 ≤ 6).
-inline float hsigmoid(float u) {
-  float r = u + 3.0f;
-  r = r > 0.0f ? r : 0.0f;
-  r = r < 6.0f ? r : 6.0f;
-  return r * kSixth;
-}
+// The mask of h-sigmoid's ReLU6 gradient as tfjs defines it (0 < u + 3 ≤ 6).
 inline float hsigmoid_mask(float u) { return (u + 3.0f > 0.0f && u + 3.0f <= 6.0f) ? 1.0f : 0.0f; }
 
 // Forward of image i: fills s, hpre, gpre (each for this image) and writes y = x · gate.
 void se_forward_image(const SeShapes& sh, const float* xi, const float* w1, const float* b1, const float* w2, const float* b2,
                       float* s, float* hpre, float* gpre, float* yi) {
   const int64_t hw = sh.hw, c = sh.c, se = sh.se;
-  std::vector<double> acc(static_cast<size_t>(c), 0.0);
-  for (int64_t p = 0; p < hw; p++)
-    for (int64_t j = 0; j < c; j++) acc[j] += xi[p * c + j];
-  for (int64_t j = 0; j < c; j++) s[j] = static_cast<float>(acc[j] / static_cast<double>(hw));
+  image_channel_mean(xi, hw, c, s);
   std::vector<float> hidden(static_cast<size_t>(se), 0.0f), gate(static_cast<size_t>(c), 0.0f);
   for (int64_t j = 0; j < c; j++)
     for (int64_t k = 0; k < se; k++) hidden[k] += s[j] * w1[j * se + k];
