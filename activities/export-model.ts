@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { FamilyModel } from '../core/pipeline';
+import type { RetrainModel } from '../core/pipeline';
 import type { ObjectRef } from '../core/refs';
 import type { Dataset } from '../data/dataset';
 import type { RecalibrateArgs } from '../nn/evaluate';
@@ -28,7 +28,7 @@ export async function modelArtifacts(model: tfl.LayersModel): Promise<{ json: Ui
 
 export interface ExportArgs {
   runId: string;
-  model: FamilyModel;
+  model: RetrainModel;
   trainer: StandaloneTrainer;
   data: Dataset;
   seed: number;

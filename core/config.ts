@@ -73,7 +73,7 @@ export const SupernetSchema = z.object({
   /** On conv/FC weights only; BN parameters and biases get none. */
   weightDecay: z.number().nonnegative().default(4e-5),
   labelSmoothing: z.number().min(0).max(1).default(0.1),
-  /** Crop/flip augmentation for small images. */
+  /** Crop/flip augmentation of training batches (the dataset's per-kind defaults); false = plain batches. */
   augment: z.boolean().default(true),
   checkpoint: z.object({
     everySteps: positiveInt.default(200),
@@ -82,8 +82,6 @@ export const SupernetSchema = z.object({
   /** `hierarchical` (ScaleNet) or `uniform` (ablation: multipliers from the union of all grids). */
   sampling: z.enum(['hierarchical', 'uniform']).default('hierarchical'),
   levelWeights: LevelWeightsSchema.default('gridSize'),
-  /** Channel slicing of shared tensors: `left` (default) or BCNet-style `bilateral`. */
-  slicing: z.enum(['left', 'bilateral']).default('left'),
 }).strict();
 
 /** Markov-chain evolutionary search (DESIGN §3.6–3.7). */
@@ -112,7 +110,12 @@ export const SearchConfigSchema = z.object({
   /** Images held out of the training split to rank candidates (never the test set). */
   minivalSize: positiveInt.default(1000),
   /** Training batches used to recalibrate BN statistics before each evaluation (0 = batch statistics). */
-  bnRecalibrationBatches: z.int().nonnegative().default(4),
+  bnRecalibrationBatches: z.int().nonnegative().default(8),
+  /**
+   * Images per recalibration batch. Population statistics from a few dozen images are noisy enough to
+   * reorder candidates; ~500 images (8 × 64) ranked the demo's sub-networks stably (bench/README.md).
+   */
+  bnRecalibrationBatchSize: positiveInt.default(64),
   /** Overrides the space's scaled-FLOPs tolerance (MACs, multiplied by 2^s); default: the space's. */
   scaleTolerance: z.number().nonnegative().optional(),
 }).strict();
@@ -140,10 +143,34 @@ export const RetrainingSchema = z.object({
   batchSize: positiveInt.default(64),
   lr: z.number().positive().default(0.05),
   warmupEpochs: z.number().nonnegative().default(1),
-  /** Also retrain the EfficientNet compound-scaling family of the same S0 to the same FLOPs. */
+  /** Crop/flip augmentation of training batches (the dataset's per-kind defaults); false = plain batches. */
+  augment: z.boolean().default(true),
+  /**
+   * Also retrain the EfficientNet compound-scaling baseline B_s of the same S0 for every retrained S_s
+   * (s ≥ 1), each solved for the MACs of its S_s within 1 %.
+   */
   baselines: z.boolean().default(true),
+  /** Compound-scaling coefficients of the baselines: depth α^φ, width β^φ, resolution γ^φ (EfficientNet's). */
+  compound: z.object({
+    alpha: z.number().min(1).max(4).default(1.2),
+    beta: z.number().min(1).max(4).default(1.1),
+    gamma: z.number().min(1).max(4).default(1.15),
+  }).strict().prefault({}),
   /** Which family members to retrain (level indices, including extrapolated ones); null = all. */
   levels: z.array(z.int().nonnegative()).nullable().default(null),
+}).strict();
+
+/**
+ * Supernet trust score: retrain K sub-networks sampled across the levels and compare their retrained
+ * accuracy with the accuracy the shared weights gave them (Kendall's τ, Spearman's ρ). Off when K = 0.
+ */
+export const CalibrationSchema = z.object({
+  /** K: sub-networks to sample and retrain (0 = no calibration stage). */
+  subnets: z.int().min(0).max(64).default(0),
+  /** Training steps of each calibration retraining (recipe otherwise as in `retraining`). */
+  steps: positiveInt.max(1_000_000).default(300),
+  /** Test images scored per calibration model; null = the whole test split. */
+  testImages: positiveInt.nullable().default(null),
 }).strict();
 
 /** Where the work runs. */
@@ -172,6 +199,7 @@ export const RunConfigSchema = z.object({
   search: SearchConfigSchema.prefault({}),
   extrapolation: ExtrapolationSchema.prefault({}),
   retraining: RetrainingSchema.prefault({}),
+  calibration: CalibrationSchema.prefault({}),
   resources: ResourcesSchema.prefault({}),
 }).strict();
 
@@ -253,6 +281,14 @@ function checkLevelWeights(config: RunConfig, space: SearchSpace, issues: InputI
   const fw = config.search.fitnessWeights;
   if (Array.isArray(fw) && fw.length !== space.levels.length - 1) {
     issues.push({ path: 'search.fitnessWeights', message: `expected ${space.levels.length - 1} weights (one per level 1..${space.levels.length - 1}), got ${fw.length}` });
+  }
+  const c = config.retraining.compound;
+  if (c.alpha === 1 && c.beta === 1 && c.gamma === 1) {
+    issues.push({ path: 'retraining.compound', message: 'α, β and γ are all 1, so the baselines could never grow; raise at least one above 1' });
+  }
+  const k = config.calibration.subnets;
+  if (k > 0 && k < 3) {
+    issues.push({ path: 'calibration.subnets', message: `a rank correlation needs at least 3 sub-networks, got ${k}; use 0 to switch calibration off` });
   }
   if (config.search.tournamentSize > config.search.population) {
     issues.push({ path: 'search.tournamentSize', message: `must not exceed search.population (${config.search.population})` });

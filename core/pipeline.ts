@@ -8,7 +8,7 @@ import type { ObjectRef } from './refs';
 import type { Candidate } from './search-state';
 
 /** Stages of a run, in order (also the values of the ScaleNetStage search attribute). */
-export const STAGES = ['prepare-data', 'train-supernet', 'search', 'extrapolate', 'retrain', 'report'] as const;
+export const STAGES = ['prepare-data', 'train-supernet', 'search', 'extrapolate', 'calibration', 'retrain', 'report'] as const;
 export type StageName = (typeof STAGES)[number];
 
 /** What every activity of a run receives: the run's identity and its validated config. */
@@ -80,11 +80,24 @@ export interface FamilyModel {
   params: number;
   /** Minival accuracy read off the shared weights (searched members only). */
   supernetAccuracy: number | null;
+  /**
+   * Baselines only: the member this baseline is compared with (`S2` for `B2`) and how its budget was met
+   * (MACs target = the partner's MACs; width trimmed off the compound curve to meet it within 1 %).
+   */
+  budget?: { partner: string; targetMacs: number; relativeError: number; phi: number; widthTrim: number; withinTolerance: boolean };
 }
+
+/** What a retraining child trains: a family member, or a sub-network sampled for calibration (C1, C2, …). */
+export type RetrainModel = FamilyModel | (Omit<FamilyModel, 'kind'> & { kind: 'calibration' });
 
 export interface RetrainInput extends RunContext {
   data: DataRef;
-  model: FamilyModel;
+  model: RetrainModel;
+  /**
+   * Calibration retraining: this many steps (warm-up the same fraction of the schedule as `retraining`)
+   * and this many test images (null = all), instead of `retraining.epochs` and `retraining.testImages`.
+   */
+  schedule?: { steps: number; testImages: number | null };
 }
 
 export interface RetrainResult {

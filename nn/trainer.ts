@@ -177,7 +177,8 @@ export class Trainer {
     kind: 'supernet' | 'standalone', specs: ParamSpec[], args: TrainerArgs, state?: TrainerState,
   ): T {
     const recipe = state ? state.header.recipe : parseRecipe(args.recipe);
-    const streamArgs = { batchSize: recipe.batchSize, seed: args.seed, augment: args.data.augmentation };
+    // `augment` is absent from states saved before it existed; they trained with augmentation.
+    const streamArgs = { batchSize: recipe.batchSize, seed: args.seed, augment: recipe.augment === false ? undefined : args.data.augmentation };
     if (!state) {
       const store = ParamStore.init(specs, args.seed);
       return make(kind, specs, recipe, store, new BatchStream(args.data.train, streamArgs), new Rng(`sampler:${args.seed}`), 0);
