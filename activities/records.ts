@@ -29,8 +29,12 @@ export interface ResultRow {
   supernetAccuracy: number | null;
   /** Test accuracy after retraining from scratch. */
   retrainedAccuracy: number | null;
+  /** One test accuracy per seed when `retraining.seeds` > 1 (retrainedAccuracy is their mean). */
+  retrainedAccuracies?: number[] | null;
   /** Test accuracy of the compound-scaling baseline at the same level (searched/extrapolated rows). */
   baselineAccuracy: number | null;
+  /** The baseline's accuracy per seed (searched/extrapolated rows, when `retraining.seeds` > 1). */
+  baselineAccuracies?: number[] | null;
   /** Searched/extrapolated rows: MACs of their baseline B_s. Baseline rows: MACs of their partner S_s. */
   partnerMacs: number | null;
   /** Baseline MACs ÷ searched MACs of the pair (within 1 % of 1 when the budgets match); null without a pair. */
@@ -91,7 +95,9 @@ export function buildResults(i: WriteResultsInput): RunResults {
       macs: m.macs, params: m.params,
       supernetAccuracy: m.supernetAccuracy,
       retrainedAccuracy: r?.testAccuracy ?? null,
+      retrainedAccuracies: r?.testAccuracies ?? null,
       baselineAccuracy: baseline?.testAccuracy ?? null,
+      baselineAccuracies: baseline?.testAccuracies ?? null,
       partnerMacs: pair?.macs ?? null,
       macsRatio: sMacs !== undefined && bMacs !== undefined ? bMacs / sMacs : null,
       partner: m.kind === 'baseline' ? (m.budget?.partner ?? null) : null,

@@ -67,7 +67,7 @@ export function createRetrainActivities(store: ArtifactStore) {
       const data = await keepAlive(datasetFromRef(store, input.data, config.dataset));
       const trainer = loaded
         ? StandaloneTrainer.restore({ space, data }, decodeTrainer(loaded.objects))
-        : StandaloneTrainer.create({ space, data, seed: config.seed, arch: model.arch, recipe: retrainRecipe(config, stepsPerEpoch, endStep) });
+        : StandaloneTrainer.create({ space, data, seed: config.seed + (input.repeat ?? 0), arch: model.arch, recipe: retrainRecipe(config, stepsPerEpoch, endStep) });
       try {
         const t0 = Date.now();
         const priorSeconds = prior?.computeSeconds ?? 0;

@@ -4,6 +4,7 @@ import type { RunResults } from '../activities/records';
 import type { ArtifactStore } from '../storage/store';
 import type { RunSummary } from '../workflows/run';
 import { describeRun, runState } from './client';
+import { accuracyText } from '../report/model';
 import { UsageError } from './errors';
 
 /** The results.json of a completed run, verified against the reference in the run's result. */
@@ -20,6 +21,7 @@ export async function loadResults(client: Client, store: ArtifactStore, runId: s
 const pct = (x: number | null) => (x === null || !Number.isFinite(x) ? '—' : `${(x * 100).toFixed(2)}%`);
 const num = (x: number) => x.toLocaleString('en-US');
 
+
 /**
  * The family table as text: model, multipliers, resolution, MACs, params, the three accuracies, and for
  * each S_s/B_s pair the baseline's MACs as a ratio of the member's (budgets match within 1 %). Models that
@@ -29,7 +31,8 @@ export function familyTable(r: RunResults): string {
   const head = ['model', 'depth', 'width', 'res', 'MACs', 'params', 'supernet acc', 'retrained acc', 'baseline acc', 'B/S MACs'];
   const rows = r.family.map((f) => [
     f.model, f.depth.toFixed(3), f.width.toFixed(3), String(f.resolution), num(f.macs), num(f.params),
-    pct(f.supernetAccuracy), f.skipped ? 'skipped' : pct(f.retrainedAccuracy), f.kind === 'baseline' ? '' : pct(f.baselineAccuracy),
+    pct(f.supernetAccuracy), f.skipped ? 'skipped' : accuracyText(f.retrainedAccuracy, f.retrainedAccuracies),
+    f.kind === 'baseline' ? '' : accuracyText(f.baselineAccuracy, f.baselineAccuracies),
     f.macsRatio === null || f.macsRatio === undefined ? '' : `${f.macsRatio.toFixed(3)}×`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));

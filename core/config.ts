@@ -156,6 +156,11 @@ export const RetrainingSchema = z.object({
     beta: z.number().min(1).max(4).default(1.1),
     gamma: z.number().min(1).max(4).default(1.15),
   }).strict().prefault({}),
+  /**
+   * Independent retrainings of each model, with seeds seed, seed+1, …: results give the mean and the
+   * half-range, so a difference between S_s and B_s can be told from seed noise.
+   */
+  seeds: positiveInt.max(16).default(1),
   /** Which family members to retrain (level indices, including extrapolated ones); null = all. */
   levels: z.array(z.int().nonnegative()).nullable().default(null),
 }).strict();
@@ -182,8 +187,11 @@ export const ResourcesSchema = z.object({
     /** Light activities: data preparation, reports, manifests. */
     light: z.string().min(1).default('scalenet-cpu'),
   }).strict().prefault({}),
-  /** Candidates evaluated concurrently during the search. */
-  evaluationConcurrency: positiveInt.default(1),
+  /**
+   * Chunks of candidates evaluated concurrently during the search (one per worker process that can take
+   * one). `auto` (default): the submitting machine's core count, resolved by the CLI when the run starts.
+   */
+  evaluationConcurrency: z.union([positiveInt.max(1024), z.literal('auto')]).default('auto'),
 }).strict();
 
 /** The whole run config. */
@@ -316,6 +324,22 @@ export function resolveSpace(config: RunConfig): SearchSpace {
   const { space, issues } = buildSpace(config);
   if (!space || issues.length > 0) throw new InvalidInputError('config', issues);
   return space;
+}
+
+/**
+ * The config with its machine-dependent defaults decided: `resources.evaluationConcurrency: auto` becomes
+ * `cores`. The CLI calls this before a run starts, so the run (and its hash) records what was used.
+ */
+export function withMachineDefaults(config: RunConfig, cores: number): RunConfig {
+  const r = config.resources;
+  if (r.evaluationConcurrency !== 'auto') return config;
+  return { ...config, resources: { ...r, evaluationConcurrency: Math.max(1, Math.floor(cores)) } };
+}
+
+/** Evaluation chunks per search batch: the config's number; `auto` left unresolved counts as 1. */
+export function evaluationConcurrency(config: RunConfig): number {
+  const c = config.resources.evaluationConcurrency;
+  return c === 'auto' ? 1 : c;
 }
 
 /** SHA-256 (hex) of the config's canonical JSON with defaults applied: equal meaning, equal hash. */

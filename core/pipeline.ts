@@ -98,11 +98,16 @@ export interface RetrainInput extends RunContext {
    * and this many test images (null = all), instead of `retraining.epochs` and `retraining.testImages`.
    */
   schedule?: { steps: number; testImages: number | null };
+  /** 0-based repeat of `retraining.seeds` (trainer seed = config seed + repeat); default 0. */
+  repeat?: number;
 }
 
 export interface RetrainResult {
   name: string;
+  /** Test accuracy; with `retraining.seeds` > 1, the mean over the seeds. */
   testAccuracy: number;
+  /** One test accuracy per seed (set when the workflow combined several retrainings of one model). */
+  testAccuracies?: number[];
   epochs: number;
   steps: number;
   /** The exported TensorFlow.js model: model.json and its weights. */

@@ -4,7 +4,7 @@
  * can be mailed or archived as one file.
  */
 import { reportCharts, type Chart } from './charts';
-import type { ReportData } from './model';
+import { accuracyText, type ReportData } from './model';
 import { renderSvg } from './render';
 
 /** Escapes text for HTML element content and attribute values. */
@@ -26,7 +26,8 @@ function familySection(d: ReportData): string {
   const r = d.results;
   const rows = r.family.map((f) => [
     f.model, f.kind, String(f.level), f.depth.toFixed(3), f.width.toFixed(3), String(f.resolution), num(f.macs), num(f.params),
-    pct(f.supernetAccuracy), f.skipped ? 'not retrained' : pct(f.retrainedAccuracy), f.kind === 'baseline' ? '' : pct(f.baselineAccuracy),
+    pct(f.supernetAccuracy), f.skipped ? 'not retrained' : accuracyText(f.retrainedAccuracy, f.retrainedAccuracies),
+    f.kind === 'baseline' ? '' : accuracyText(f.baselineAccuracy, f.baselineAccuracies),
     f.partnerMacs === null || f.partnerMacs === undefined ? '' : num(f.partnerMacs),
     f.macsRatio === null || f.macsRatio === undefined ? '' : `${f.macsRatio.toFixed(3)}×`,
     f.latencyMs === null ? '—' : f.latencyMs.toFixed(2),

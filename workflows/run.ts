@@ -145,12 +145,18 @@ export async function scaleNetRun(input: RunInput): Promise<RunSummary> {
     : Promise.resolve(null);
   const retraining = stage('retrain', async () => {
     progress.retrain = { done: 0, total: chosen.length, models: Object.fromEntries(chosen.map((m) => [m.name, null])) };
+    const seeds = config.retraining.seeds;
     const results = await Promise.all(
       chosen.map(async (model) => {
-        const r = await executeChild(retrainFamilyMember, {
-          ...childOptions('retrain', `.${model.name}`),
-          args: [{ ...ctx, data, model, tuning: input.tuning }],
-        });
+        // Repeat r > 0 is its own child and model name (`S1.seed2`), so its checkpoints and exports are its own.
+        const runs = await Promise.all(Array.from({ length: seeds }, (_, repeat) => {
+          const name = repeat === 0 ? model.name : `${model.name}.seed${repeat + 1}`;
+          return executeChild(retrainFamilyMember, {
+            ...childOptions('retrain', `.${name}`),
+            args: [{ ...ctx, data, model: { ...model, name }, ...(repeat > 0 ? { repeat } : {}), tuning: input.tuning }],
+          });
+        }));
+        const r = combineRepeats(model.name, runs);
         progress.retrain!.done += 1;
         progress.retrain!.models[model.name] = { testAccuracy: r.testAccuracy };
         return r;
@@ -191,6 +197,21 @@ export async function scaleNetRun(input: RunInput): Promise<RunSummary> {
       testAccuracy: retrained.get(m.name)?.testAccuracy ?? null,
     })),
     computeSeconds,
+  };
+}
+
+/** One result for a model retrained with several seeds: the first seed's model, the mean accuracy, every accuracy. */
+export function combineRepeats(name: string, runs: RetrainResult[]): RetrainResult {
+  const first = runs[0] as RetrainResult;
+  if (runs.length === 1) return first;
+  const accuracies = runs.map((r) => r.testAccuracy);
+  return {
+    ...first,
+    name,
+    testAccuracy: accuracies.reduce((a, b) => a + b, 0) / accuracies.length,
+    testAccuracies: accuracies,
+    computeSeconds: runs.reduce((a, r) => a + r.computeSeconds, 0),
+    fallbacks: runs.flatMap((r) => r.fallbacks),
   };
 }
 

@@ -2,10 +2,11 @@
  * The run lifecycle: `run`, `list`, `status`, `watch`, `history`, `results`, `resume`, `cancel`.
  * Every read command has --json with a stable shape (documented in the README).
  */
+import { availableParallelism } from 'node:os';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Command } from 'commander';
-import { configHash, type RunConfig } from '../../core/config';
+import { configHash, withMachineDefaults, type RunConfig } from '../../core/config';
 import { RUN_ID, CONFIG_HASH, STAGE } from '../../workflows/search-attributes';
 import type { RunProgress } from '../../workflows/progress';
 import type { RunInput } from '../../workflows/run';
@@ -49,10 +50,12 @@ function startScaleNetRun(client: Client, input: RunInput, taskQueue: string, ha
 
 /** Starts a run; refuses an id that is running or already exists. */
 export async function startRun(opts: { config: RunConfig; runId: string; heartbeatTimeoutSeconds?: number }): Promise<string> {
+  // `auto` settings are decided here, on the submitting machine, so the run records what it used.
+  const config = withMachineDefaults(opts.config, availableParallelism());
   return withClients(async ({ client }) => {
-    const input: RunInput = { runId: opts.runId, config: opts.config, tuning: { heartbeatTimeoutSeconds: opts.heartbeatTimeoutSeconds } };
+    const input: RunInput = { runId: opts.runId, config, tuning: { heartbeatTimeoutSeconds: opts.heartbeatTimeoutSeconds } };
     try {
-      await startScaleNetRun(client, input, opts.config.resources.taskQueues.light, configHash(opts.config), 'REJECT_DUPLICATE');
+      await startScaleNetRun(client, input, config.resources.taskQueues.light, configHash(config), 'REJECT_DUPLICATE');
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         const state = runState(await describeRun(client, opts.runId));
