@@ -290,11 +290,12 @@ function checkLevelWeights(config: RunConfig, space: SearchSpace, issues: InputI
   if (Array.isArray(fw) && fw.length !== space.levels.length - 1) {
     issues.push({ path: 'search.fitnessWeights', message: `expected ${space.levels.length - 1} weights (one per level 1..${space.levels.length - 1}), got ${fw.length}` });
   }
-  const c = config.retraining.compound;
-  if (c.alpha === 1 && c.beta === 1 && c.gamma === 1) {
+  // Optional chaining: child workflows of runs started before these fields existed get the old config.
+  const c = config.retraining.compound as RunConfig['retraining']['compound'] | undefined;
+  if (c?.alpha === 1 && c.beta === 1 && c.gamma === 1) {
     issues.push({ path: 'retraining.compound', message: 'α, β and γ are all 1, so the baselines could never grow; raise at least one above 1' });
   }
-  const k = config.calibration.subnets;
+  const k = (config.calibration as RunConfig['calibration'] | undefined)?.subnets ?? 0;
   if (k > 0 && k < 3) {
     issues.push({ path: 'calibration.subnets', message: `a rank correlation needs at least 3 sub-networks, got ${k}; use 0 to switch calibration off` });
   }

@@ -49,7 +49,7 @@ export interface RunSummary {
 export async function scaleNetRun(input: RunInput): Promise<RunSummary> {
   let config: RunConfig;
   try {
-    config = parseConfigObject(input.config);
+    config = parseConfigObject(withoutRemovedFields(input.config));
   } catch (err) {
     // A bad config can never succeed: fail the run (not just this workflow task) with the message.
     if (err instanceof InvalidInputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
@@ -198,6 +198,17 @@ export async function scaleNetRun(input: RunInput): Promise<RunSummary> {
     })),
     computeSeconds,
   };
+}
+
+/**
+ * Runs started before `supernet.slicing` was removed carry `slicing: "left"`, the only slicing there ever
+ * was: drop it so they resume (and their histories replay). Any other value still fails validation.
+ */
+function withoutRemovedFields(config: RunInput['config']): RunInput['config'] {
+  const supernet = (config as { supernet?: Record<string, unknown> }).supernet;
+  if (supernet?.slicing !== 'left') return config;
+  const { slicing: _removed, ...rest } = supernet;
+  return { ...config, supernet: rest } as RunInput['config'];
 }
 
 /** One result for a model retrained with several seeds: the first seed's model, the mean accuracy, every accuracy. */
