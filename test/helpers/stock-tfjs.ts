@@ -9,8 +9,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { chromium } from 'playwright-core';
+import type { ScaledNetwork } from '../../core/scaling';
+import { buildFromNetwork } from '../../nn/layers';
 import { repoRoot } from './env';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -120,3 +123,18 @@ export async function chromeLogits(dir: string, x: tf.Tensor4D): Promise<Float32
     await rm(tmp, { recursive: true, force: true });
   }
 }
+
+/** A model with non-trivial BN statistics and affine parameters (fresh ones would make BN the identity). */
+export function randomisedModel(net: ScaledNetwork): tfl.LayersModel {
+  const model = buildFromNetwork(net);
+  let seed = 1;
+  for (const layer of model.layers) {
+    if (!layer.name.endsWith('_bn')) continue;
+    const [g] = layer.getWeights();
+    const c = g!.shape[0]!;
+    const u = (lo: number, hi: number) => tf.randomUniform([c], lo, hi, 'float32', seed++);
+    layer.setWeights([u(0.5, 1.5), u(-0.3, 0.3), u(-0.3, 0.3), u(0.5, 1.5)]);
+  }
+  return model;
+}
+

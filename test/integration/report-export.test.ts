@@ -172,8 +172,8 @@ describe('report and export of a completed tiny run', { skip: skipWithoutServers
       .find((a) => a.key.endsWith('/retrain/S1/model/weights.bin')) as ObjectRef;
     const onDisk = await readFile(join(dir, 'weights.bin'));
     assert.equal(sha256(onDisk), recorded.sha256);
-    assert.equal(meta.files['weights.bin'].sha256, recorded.sha256);
-    assert.equal((await stat(join(dir, 'model.json'))).size, meta.files['model.json'].bytes);
+    assert.equal(meta.files['weights.bin']?.sha256, recorded.sha256);
+    assert.equal((await stat(join(dir, 'model.json'))).size, meta.files['model.json']?.bytes);
 
     // The run's model, read from MinIO, fed by the run's own preprocessing (data/tensor.ts) on the test split.
     await tf.setBackend('cpu');

@@ -14,31 +14,17 @@ import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { onnx } from 'onnx-proto';
-import { scaleNetwork, type ScaledNetwork } from '../../../core/scaling';
+import { scaleNetwork } from '../../../core/scaling';
 import { batchToTensor, sequentialBatches } from '../../../data';
 import { exportModel } from '../../../nn/io';
 import { buildFromNetwork, weightsOfModel } from '../../../nn/layers';
 import { ONNX_OPSET, buildOnnxModel, samePadding } from '../../../nn/onnx';
 import { onnxLatency, onnxLogits, onnxSession } from '../../../nn/onnx-runtime';
 import { engineLogits, maxAbsDiff } from '../../../nn/reference';
-import { chromeLogits, stockNodeLogits } from '../../helpers/stock-tfjs';
+import { chromeLogits, randomisedModel, stockNodeLogits } from '../../helpers/stock-tfjs';
 import { describeOnEngineBackends, microData, microSpace } from './helpers';
 
 const TOLERANCE = 1e-4;
-
-/** A model with non-trivial BN statistics and affine parameters (fresh ones would make BN the identity). */
-function randomisedModel(net: ScaledNetwork): tfl.LayersModel {
-  const model = buildFromNetwork(net);
-  let seed = 1;
-  for (const layer of model.layers) {
-    if (!layer.name.endsWith('_bn')) continue;
-    const [g] = layer.getWeights();
-    const c = g!.shape[0]!;
-    const u = (lo: number, hi: number) => tf.randomUniform([c], lo, hi, 'float32', seed++);
-    layer.setWeights([u(0.5, 1.5), u(-0.3, 0.3), u(-0.3, 0.3), u(0.5, 1.5)]);
-  }
-  return model;
-}
 
 describeOnEngineBackends((backend) => {
   const net = scaleNetwork(microSpace(), { stages: [[5], [3, 5], [5, 3]], depth: 1.5, width: 1.25, resolution: 16 });
