@@ -93,7 +93,8 @@ export async function buildReportHtml(d: ReportData): Promise<string> {
   const charts = reportCharts(d);
   const figures: string[] = [];
   for (const c of charts) figures.push(await figure(c));
-  const [tradeoff, fitness, strategies, loss, timeline, compute] = figures;
+  const byId = new Map(charts.map((c, i) => [c.id, figures[i]!]));
+  const [tradeoff, latency, fitness, strategies, loss, timeline, compute] = ['accuracy-vs-macs', 'accuracy-vs-latency', 'fitness', 'strategies', 'supernet-loss', 'timeline', 'compute'].map((id) => byId.get(id) ?? '');
   const space = typeof r.config.space === 'string' ? r.config.space : JSON.stringify(r.config.space);
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -106,7 +107,8 @@ export async function buildReportHtml(d: ReportData): Promise<string> {
 space ${escapeHtml(space)} · seed ${escapeHtml(String(r.config.seed))} · backend ${escapeHtml(r.backend ?? 'unknown')} · report built ${escapeHtml(d.generatedAt)}</p>
 ${familySection(d)}
 <section id="tradeoff"><h2>Accuracy and cost</h2>
-${tradeoff}</section>
+${tradeoff}
+${latency}</section>
 <section id="search"><h2>The search</h2>
 <p>${num(r.search.evaluations)} distinct sub-networks evaluated; final fitness of the base ${escapeHtml(pct(r.search.fitness))}.</p>
 ${fitness}

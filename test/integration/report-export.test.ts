@@ -32,7 +32,7 @@ import { repoRoot, skipWithoutServers, testClient, testStore, uniqueId } from '.
 import { runResults, startTinyRun, TestFleet } from '../helpers/pipeline';
 
 const CHROMIUM = '/usr/bin/chromium';
-const PLOTS = ['accuracy-vs-macs', 'fitness', 'strategies', 'supernet-loss', 'timeline', 'compute'];
+const PLOTS = ['accuracy-vs-macs', 'accuracy-vs-latency', 'fitness', 'strategies', 'supernet-loss', 'timeline', 'compute'];
 
 interface Cli { code: number; stdout: string; stderr: string }
 
