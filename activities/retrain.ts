@@ -1,7 +1,7 @@
 /**
  * Stage 5 activity: retrain one family member (or baseline) from scratch with the run's recipe
  * (DESIGN §3.9), checkpointing like supernet training, then measure test accuracy (BN statistics
- * recalibrated on training batches), latency at batch 1, and export the model. A model whose final
+ * recalibrated on training batches), latency at batch 1 (ONNX Runtime, one thread), and export the model. A model whose final
  * checkpoint exists returns its recorded result at once (resume).
  */
 import { resolveSpace, type RunConfig } from '../core/config';
@@ -13,7 +13,7 @@ import { StandaloneTrainer } from '../nn/trainer';
 import { CheckpointStore } from '../storage/checkpoints';
 import type { ArtifactStore } from '../storage/store';
 import { decodeTrainer, resumePoint, trainWithCheckpoints } from './checkpointing';
-import { exportRetrainedModel, measureLatencyMs } from './export-model';
+import { exportRetrainedModel, measureLatency } from './export-model';
 import { datasetFromRef, ensureBackend, keepAlive, nonRetryableInput } from './runtime';
 
 interface RetrainMeta extends Record<string, unknown> {
@@ -84,7 +84,7 @@ export function createRetrainActivities(store: ArtifactStore) {
               batchSize: config.search.evalBatchSize,
             }));
             const exported = await keepAlive(exportRetrainedModel(store, { runId, model, trainer, data, seed: config.seed, recalibration: REPORT_RECALIBRATION, testAccuracy: test.accuracy, backend }));
-            const latencyMs = await keepAlive(measureLatencyMs(exported.model, model.arch.resolution, data.imageShape[2]));
+            const latencyMs = (await keepAlive(measureLatency(exported.model, scaleNetwork(space, model.arch)))).ms; // ONNX Runtime, batch 1, 1 thread
             exported.model.dispose();
             const done: RetrainResult = {
               name: model.name, testAccuracy: test.accuracy, epochs: endStep / stepsPerEpoch, steps: endStep,

@@ -8,6 +8,7 @@ import { ZodError } from 'zod';
 import { registerCoreCommands } from './commands/core';
 import { registerDemoCommand } from './commands/demo';
 import { registerExportCommand } from './commands/export';
+import { registerPredictCommand } from './commands/predict';
 import { registerInfraCommands } from './commands/infra';
 import { registerReportCommand } from './commands/report';
 import { registerRunCommands } from './commands/run';
@@ -37,6 +38,7 @@ Exit codes: 0 ok, 2 bad input, 1 anything else.`,
   registerRunCommands(program);
   registerReportCommand(program);
   registerExportCommand(program);
+  registerPredictCommand(program);
   registerDemoCommand(program);
   registerCoreCommands(program);
   return program;

@@ -105,6 +105,33 @@ export function accuracyVsMacsChart(d: ReportData): Chart {
   };
 }
 
+/**
+ * Accuracy against measured latency (the retrain stage's batch-1 figure in ONNX Runtime on the CPU, one
+ * thread): the family and the baselines after retraining. Rows only for models that measured latency.
+ */
+export function accuracyVsLatencyChart(d: ReportData): Chart {
+  const family = d.results.family.filter((f) => f.latencyMs !== null && f.retrainedAccuracy !== null).sort((a, b) => a.latencyMs! - b.latencyMs!);
+  const rows = family.map((f, i) => ({ latencyMs: f.latencyMs!, accuracy: f.retrainedAccuracy!, series: f.kind === 'baseline' ? SERIES.baseline : SERIES.retrained, label: f.model, order: i }));
+  const color = { field: 'series', type: 'nominal', title: null, scale: { domain: [SERIES.retrained, SERIES.baseline], range: [SERIES_COLORS.retrained, SERIES_COLORS.baseline] }, legend: { orient: 'bottom' } } as const;
+  const x = { field: 'latencyMs', type: 'quantitative', title: 'latency, ms (batch 1, ONNX Runtime CPU, 1 thread)', scale: { zero: false } } as const;
+  const y = { field: 'accuracy', type: 'quantitative', title: 'test accuracy', scale: { zero: false }, axis: pctAxis } as const;
+  const spec: TopLevelSpec = {
+    width: WIDTH, height: HEIGHT,
+    data: { values: rows },
+    layer: [
+      { mark: { type: 'line', strokeWidth: 1.5 }, encoding: { x, y, color, detail: { field: 'series' }, order: { field: 'order' } } },
+      { mark: { type: 'point', filled: true, size: 80 }, encoding: { x, y, color, tooltip: [{ field: 'label' }, { field: 'latencyMs', format: '.3f' }, { field: 'accuracy', format: '.2%' }] } },
+      { mark: { type: 'text', dy: -10, fontSize: 10 }, encoding: { x, y, text: { field: 'label' }, color } },
+    ],
+  };
+  return {
+    id: 'accuracy-vs-latency',
+    title: 'Accuracy against latency',
+    caption: 'Test accuracy after retraining against the exported model\'s median batch-1 latency in ONNX Runtime (CPU, one thread), as measured by the retrain stage on its worker.',
+    spec, rows: rows.length,
+  };
+}
+
 /** Best and mean fitness of the surviving population, per generation and round. */
 export function fitnessChart(d: ReportData): Chart {
   const gens = generationFitness(d.search.generations);
@@ -326,5 +353,8 @@ export function calibrationChart(d: ReportData): Chart {
 
 /** Every plot of the report, in page order. */
 export function reportCharts(d: ReportData): Chart[] {
-  return [accuracyVsMacsChart(d), fitnessChart(d), strategyChart(d), lossChart(d), timelineChart(d), computeChart(d), calibrationChart(d)];
+  const latency = accuracyVsLatencyChart(d);
+  const calibration = calibrationChart(d);
+  return [accuracyVsMacsChart(d), ...(latency.rows > 0 ? [latency] : []), fitnessChart(d), strategyChart(d), lossChart(d), timelineChart(d), computeChart(d),
+    ...(calibration.rows > 0 ? [calibration] : [])];
 }

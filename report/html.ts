@@ -118,7 +118,7 @@ export async function buildReportHtml(d: ReportData): Promise<string> {
   for (const c of charts) figures.push(await figure(c));
   const byId = new Map(charts.map((c, i) => [c.id, figures[i] as string]));
   const fig = (id: string) => byId.get(id) ?? '';
-  const [tradeoff, fitness, strategies, loss, timeline, compute] = ['accuracy-vs-macs', 'fitness', 'strategies', 'supernet-loss', 'timeline', 'compute'].map(fig);
+  const [tradeoff, latency, fitness, strategies, loss, timeline, compute] = ['accuracy-vs-macs', 'accuracy-vs-latency', 'fitness', 'strategies', 'supernet-loss', 'timeline', 'compute'].map(fig);
   const space = typeof r.config.space === 'string' ? r.config.space : JSON.stringify(r.config.space);
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -131,7 +131,8 @@ export async function buildReportHtml(d: ReportData): Promise<string> {
 space ${escapeHtml(space)} · seed ${escapeHtml(String(r.config.seed))} · backend ${escapeHtml(r.backend ?? 'unknown')} · report built ${escapeHtml(d.generatedAt)}</p>
 ${familySection(d)}
 <section id="tradeoff"><h2>Accuracy and cost</h2>
-${tradeoff}</section>
+${tradeoff}
+${latency}</section>
 ${calibrationSection(d, fig('calibration'))}
 <section id="search"><h2>The search</h2>
 <p>${num(r.search.evaluations)} distinct sub-networks evaluated; final fitness of the base ${escapeHtml(pct(r.search.fitness))}.</p>
