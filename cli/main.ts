@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { ZodError } from 'zod';
 import { registerCoreCommands } from './commands/core';
+import { registerDataCommands } from './commands/data';
 import { registerDemoCommand } from './commands/demo';
 import { registerExportCommand } from './commands/export';
 import { registerPredictCommand } from './commands/predict';
@@ -41,6 +42,7 @@ Exit codes: 0 ok, 2 bad input, 1 anything else.`,
   registerPredictCommand(program);
   registerDemoCommand(program);
   registerCoreCommands(program);
+  registerDataCommands(program);
   return program;
 }
 

@@ -13,6 +13,38 @@ import { FlopsConstraintSchema, LevelSchema, parseSearchSpace, SearchSpaceSchema
 const path = z.string().min(1);
 const positiveInt = z.int().positive();
 
+const unitInterval = z.number().gt(0).lte(1);
+
+/**
+ * A folder of images per class, on local disk or in the run's object store (data/image-folder.ts). It is
+ * read once by prepare-data, packed as encoded files into shards, and streamed from there (issue 13).
+ */
+export const ImageFolderDatasetSchema = z.object({
+  kind: z.literal('image-folder'),
+  /** Local directory or `s3://bucket/prefix`; each sub-folder is a class, class ids follow sorted names. */
+  train: path,
+  /** Same layout and class names as `train`. */
+  test: path,
+  /** Optional minival source; default: `search.minivalSize` images held out of `train`, stratified and seeded. */
+  val: path.optional(),
+  /** Channels fed to the network: 1 (grayscale) or 3 (sRGB); images are converted. Default 3. */
+  channels: z.union([z.literal(1), z.literal(3)]).default(3),
+  /** `fail` (default): a bad file fails prepare-data naming it; `skip`: it is left out and counted. */
+  onBadImage: z.enum(['fail', 'skip']).default('fail'),
+  /** Decoded-pixel cap per image (width × height), against decompression bombs. Default 40 M. */
+  maxPixels: positiveInt.default(40_000_000),
+  /** Training random-resized-crop: area fraction and aspect-ratio ranges (ImageNet defaults). */
+  randomResizedCrop: z.object({
+    scale: z.tuple([unitInterval, unitInterval]).default([0.08, 1]),
+    ratio: z.tuple([z.number().positive(), z.number().positive()]).default([3 / 4, 4 / 3]),
+  }).strict().prefault({}),
+  /** Random horizontal flip in training. Default true. */
+  flip: z.boolean().default(true),
+  /** Encoded images per shard in the object store. Default 1000. */
+  imagesPerShard: positiveInt.default(1000),
+}).strict();
+export type ImageFolderDataset = z.output<typeof ImageFolderDatasetSchema>;
+
 /** Where the images come from. `kind` selects the reader in data/. */
 export const DatasetSchema = z.discriminatedUnion('kind', [
   z.object({
@@ -37,7 +69,8 @@ export const DatasetSchema = z.discriminatedUnion('kind', [
     /** Seed of the generator that draws the synthetic images (independent of the run seed). */
     seed: z.int().default(0),
   }).strict(),
-], { error: `dataset.kind must be one of: fashion-mnist, idx, cifar10, cifar100, synthetic` });
+  ImageFolderDatasetSchema,
+], { error: `dataset.kind must be one of: fashion-mnist, idx, cifar10, cifar100, synthetic, image-folder` });
 
 /** Space overrides applied on top of a preset (each optional). */
 const SpaceOverridesSchema = z.object({
@@ -224,6 +257,8 @@ function datasetShape(d: DatasetConfig): { classes?: number; channels?: number }
     case 'cifar100': return { classes: 100, channels: 3 };
     case 'synthetic': return { classes: d.classes, channels: d.channels };
     case 'idx': return { channels: 1 };
+    // Classes are the folder names, known only when prepare-data lists them; it checks them against the space.
+    case 'image-folder': return { channels: d.channels };
   }
 }
 

@@ -26,6 +26,20 @@ export interface DataRef {
   imageShape: [number, number, number];
   classes: number;
   counts: { train: number; minival: number; test: number };
+  /** Image-folder datasets only: the shards hold encoded files, decoded while streaming (data/stream.ts). */
+  imageFolder?: ImageFolderInfo;
+}
+
+/** What prepare-data learnt about an image folder; saved with the run. */
+export interface ImageFolderInfo {
+  /** Class names (sorted sub-folder names); class id = index. */
+  classNames: string[];
+  channels: 1 | 3;
+  /** Per-channel mean/std of pixel/255 over the training split. */
+  normalization: { mean: number[]; std: number[] };
+  /** Files left out under `onBadImage: skip` (the first 100, with reasons) and how many in all. */
+  skipped: { file: string; reason: string }[];
+  skippedCount: number;
 }
 
 /** A previous checkpoint that was skipped because it was corrupt or incomplete (shown in history). */

@@ -7,6 +7,7 @@ import { DatasetNotFoundError } from './errors';
 import { readIdxImageSet } from './idx';
 import { syntheticDataset } from './synthetic';
 import { channelStats, type Normalization } from './tensor';
+import type { StreamingData } from './stream';
 import { subset, type ImageSet } from './types';
 
 /** A loaded dataset: training data with minival held out, the untouched test set, and its metadata. */
@@ -23,6 +24,11 @@ export interface Dataset {
   readonly normalization: Normalization;
   /** Augmentation for training batches (resolved per-kind defaults). */
   readonly augmentation: Augmentation;
+  /**
+   * Image-folder datasets: batches are streamed and decoded from encoded shards (data/stream.ts), and
+   * `train`, `minival` and `test` above are empty. Absent for the in-memory kinds.
+   */
+  readonly streaming?: StreamingData;
 }
 
 /** Options of {@link loadDataset}. */
