@@ -43,8 +43,8 @@ export class TestFleet {
   }
 }
 
-export async function startTinyRun(client: Client, fleet: TestFleet, runId: string): Promise<void> {
-  const config = tinyConfig(fleet.queue);
+export async function startTinyRun(client: Client, fleet: TestFleet, runId: string, edit: (c: RunConfig) => RunConfig = (c) => c): Promise<void> {
+  const config = edit(tinyConfig(fleet.queue));
   const input: RunInput = { runId, config, tuning: { heartbeatTimeoutSeconds: 10 } };
   await client.workflow.start('scaleNetRun', {
     workflowId: runId,

@@ -83,6 +83,15 @@ describe('ScaleNet run on the tiny preset', { skip: skipWithoutServers, timeout:
     // The tiny run trains its supernet for 24 steps only: its accuracies are real numbers, not yet good ones.
     for (const f of reference.family.filter((m) => m.kind === 'searched')) assert.ok(f.supernetAccuracy! >= 0 && f.supernetAccuracy! <= 1, `${f.model} has a minival accuracy`);
     assert.equal(reference.family[1]!.baselineAccuracy, reference.family[4]!.retrainedAccuracy, 'S1 row shows B1 accuracy');
+    // Budget-matched baselines: each B_s costs its S_s's MACs within 1 % (searched and extrapolated alike).
+    for (const b of reference.family.filter((f) => f.kind === 'baseline')) {
+      const partner = reference.family.find((f) => f.model === b.partner)!;
+      assert.equal(partner.model, `S${b.level}`);
+      assert.ok(Math.abs(b.macs / partner.macs - 1) <= 0.01, `${b.model} ${b.macs} MACs vs ${partner.model} ${partner.macs}`);
+      assert.equal(partner.macsRatio, b.macsRatio);
+    }
+    assert.deepEqual(reference.compound, { alpha: 1.2, beta: 1.1, gamma: 1.15 });
+    assert.equal(reference.calibration, null, 'calibration is off in tiny');
 
     const summary = await client.workflow.getHandle(referenceId).result();
     const manifest = await store.getJson<{ artifacts: { stage: string; key: string; sha256: string; bytes: number }[] }>(summary.manifest);
@@ -103,6 +112,38 @@ describe('ScaleNet run on the tiny preset', { skip: skipWithoutServers, timeout:
     for (const { workflowId, history } of hs) {
       await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, workflowId);
     }
+    await fleet.killAll('SIGTERM');
+  });
+
+  it('calibration stage and several retraining seeds: τ and ρ from K retrained sub-networks, mean ± range per model, skipped levels say why', async () => {
+    const fleet = new TestFleet();
+    fleets.push(fleet);
+    await fleet.add();
+    const runId = uniqueId('tiny-calibration');
+    await startTinyRun(client, fleet, runId, (c) => ({
+      ...c,
+      retraining: { ...c.retraining, seeds: 2, levels: [0, 1] },
+      calibration: { subnets: 3, steps: 4, testImages: 128 },
+    }));
+    const r = await runResults(client, store, runId);
+    const cal = r.calibration!;
+    assert.deepEqual(cal.points.map((p) => [p.name, p.level]), [['C1', 0], ['C2', 1], ['C3', 2]]);
+    for (const p of cal.points) {
+      assert.ok(p.supernetAccuracy >= 0 && p.supernetAccuracy <= 1 && p.retrainedAccuracy >= 0 && p.retrainedAccuracy <= 1, `${p.name} has both accuracies`);
+    }
+    assert.ok(cal.kendallTau === null || (cal.kendallTau >= -1 && cal.kendallTau <= 1));
+    assert.ok(cal.spearmanRho === null || (cal.spearmanRho >= -1 && cal.spearmanRho <= 1));
+    assert.ok(r.computeSeconds.calibration! > 0);
+    const byName = new Map(r.family.map((f) => [f.model, f]));
+    for (const name of ['S0', 'S1', 'B1']) {
+      const f = byName.get(name)!;
+      assert.equal(f.retrainedAccuracies!.length, 2, `${name} retrained with two seeds`);
+      assert.ok(Math.abs(f.retrainedAccuracy! - (f.retrainedAccuracies![0]! + f.retrainedAccuracies![1]!) / 2) < 1e-12);
+    }
+    for (const name of ['S2', 'S3', 'B2', 'B3']) assert.match(byName.get(name)!.skipped!, /not in retraining\.levels/);
+    const h = await runHistory(client, runId);
+    const children = new Set(h.entries.map((e) => e.workflowId));
+    for (const id of ['calibration.C1', 'calibration.C3', 'retrain.S1', 'retrain.S1.seed2']) assert.ok(children.has(`${runId}.${id}`), `history has ${id}`);
     await fleet.killAll('SIGTERM');
   });
 
