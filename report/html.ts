@@ -4,7 +4,7 @@
  * can be mailed or archived as one file.
  */
 import { reportCharts, type Chart } from './charts';
-import { accuracyText, type ReportData } from './model';
+import { accuracyText, pairComparisons, type ReportData } from './model';
 import { renderSvg } from './render';
 
 /** Escapes text for HTML element content and attribute values. */
@@ -48,7 +48,21 @@ Baselines B<i>s</i> scale the same S0 by EfficientNet's compound rule${r.compoun
 of the member S<i>s</i> it is compared with (the B/S MACs column: within 1 % of 1), so an accuracy difference is the scaling rule's, not the budget's.</p>
 ${table(head, rows, numeric)}
 ${skippedNote(d)}
+${pairsSection(d)}
 <p>${escapeHtml(exText)}</p></section>`;
+}
+
+/** S_s against B_s at equal MACs, with the seed spread: the comparison the run exists to make. */
+function pairsSection(d: ReportData): string {
+  const pairs = pairComparisons(d.results);
+  if (pairs.length === 0) return '';
+  const acc = (a: { mean: number; halfRange: number; seeds: number }) => (a.seeds > 1 ? `${(a.mean * 100).toFixed(2)}% ± ${(a.halfRange * 100).toFixed(2)}` : pct(a.mean));
+  const rows = pairs.map((p) => [`${p.searched} vs ${p.baseline}`, num(p.searchedMacs), num(p.baselineMacs), `${p.macsRatio.toFixed(3)}×`,
+    acc(p.searchedAccuracy), acc(p.baselineAccuracy), `${p.difference >= 0 ? '+' : ''}${(p.difference * 100).toFixed(2)}`]);
+  const seeds = Math.max(...pairs.map((p) => p.searchedAccuracy.seeds));
+  return `<h3>Searched scaling against compound scaling at equal MACs</h3>
+${table(['pair', 'MACs S', 'MACs B', 'B/S', 'S test acc', 'B test acc', 'S − B (points)'], rows, [false, true, true, true, true, true, true])}
+<p>${seeds > 1 ? `Mean ± half the range over ${seeds} seeds. ` : 'One seed per model: a difference smaller than the seed-to-seed spread (unknown here; set retraining.seeds) is not evidence. '}Both models of a pair had the same recipe and the same budget.</p>`;
 }
 
 function skippedNote(d: ReportData): string {

@@ -58,6 +58,41 @@ export function accuracyText(mean: number | null, perSeed?: number[] | null): st
   return `${(mean * 100).toFixed(2)}% ± ${(half * 100).toFixed(2)}`;
 }
 
+/** One S_s / B_s pair at equal MACs: the comparison a ScaleNet run exists to make. */
+export interface PairComparison {
+  level: number;
+  searched: string;
+  baseline: string;
+  searchedMacs: number;
+  baselineMacs: number;
+  /** Baseline MACs ÷ searched MACs (within 1 % of 1). */
+  macsRatio: number;
+  searchedAccuracy: { mean: number; halfRange: number; seeds: number };
+  baselineAccuracy: { mean: number; halfRange: number; seeds: number };
+  /** Searched minus baseline mean test accuracy. */
+  difference: number;
+}
+
+function spread(mean: number, perSeed: readonly number[] | null | undefined): { mean: number; halfRange: number; seeds: number } {
+  const all = perSeed && perSeed.length > 0 ? perSeed : [mean];
+  return { mean, halfRange: (Math.max(...all) - Math.min(...all)) / 2, seeds: all.length };
+}
+
+/** Every pair of the results where both S_s and B_s were retrained, by level. */
+export function pairComparisons(r: RunResults): PairComparison[] {
+  const out: PairComparison[] = [];
+  for (const b of r.family.filter((f) => f.kind === 'baseline')) {
+    const s = r.family.find((f) => f.model === (b.partner ?? `S${b.level}`));
+    if (!s || s.retrainedAccuracy === null || b.retrainedAccuracy === null) continue;
+    out.push({
+      level: b.level, searched: s.model, baseline: b.model, searchedMacs: s.macs, baselineMacs: b.macs, macsRatio: b.macs / s.macs,
+      searchedAccuracy: spread(s.retrainedAccuracy, s.retrainedAccuracies), baselineAccuracy: spread(b.retrainedAccuracy, b.retrainedAccuracies),
+      difference: s.retrainedAccuracy - b.retrainedAccuracy,
+    });
+  }
+  return out.sort((a, b) => a.level - b.level);
+}
+
 /** A point on an accuracy-vs-MACs plane. */
 export interface Tradeoff {
   macs: number;

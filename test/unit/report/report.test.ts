@@ -6,6 +6,7 @@ import { architectureKey } from '../../../core/arch';
 import { architectureMacs, baseMacs, levelTriples } from '../../../core/feasibility';
 import { getPreset } from '../../../core/presets';
 import { laneOf, reportCharts, type Chart } from '../../../report/charts';
+import { pairComparisons } from '../../../report/model';
 import { buildReportHtml, escapeHtml } from '../../../report/html';
 import {
   evaluatedFromGenerations, evaluatedFromMemo, generationFitness, paretoFront, parseArchitectureKey, thinLoss,
@@ -202,6 +203,11 @@ describe('the report page', () => {
     assert.ok(b1.macsRatio !== null && Math.abs(b1.macsRatio - 1) <= 0.01);
     assert.ok(html.includes(`${b1.macsRatio.toFixed(3)}×`));
     assert.match(html, /Kendall's τ = <strong>1\.000<\/strong>/);
+    // The pair table: the fixture retrains each B_s 2 points below its S_s.
+    const pairs = pairComparisons(d.results);
+    assert.deepEqual(pairs.map((p) => `${p.searched}/${p.baseline}`), ['S1/B1', 'S2/B2', 'S3/B3']);
+    for (const p of pairs) assert.ok(Math.abs(p.difference - 0.02) < 1e-9, `${p.searched}: fixture gives S − B = 2 points, got ${p.difference}`);
+    assert.match(html, /S1 vs B1<\/td>/);
     assert.match(html, /id="calibration"/);
   });
 
