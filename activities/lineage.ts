@@ -2,8 +2,8 @@
  * Reusing an earlier run's super-supernet (issue 15, "train once, search many"). The light activity below
  * finds the source run's final supernet checkpoint and prepared data, verifies both against the sha256s the
  * source's run manifest recorded, and hands them to the new run with the source's config, so the workflow can
- * refuse a source trained with other settings (core/lineage.ts). It only reads the source's objects: the
- * new run writes its lineage record under its own prefix.
+ * refuse a source trained with other settings (core/lineage.ts). It only reads: the workflow saves the
+ * lineage record under the new run's own prefix once the check passed.
  */
 import { parseConfigObject, type RunConfig } from '../core/config';
 import { InvalidInputError } from '../core/errors';
@@ -90,7 +90,6 @@ export function createLineageActivities(store: ArtifactStore) {
         data: dataIndex,
         avoidedComputeSeconds: results.lineage?.avoidedComputeSeconds ?? results.computeSeconds['train-supernet'] ?? 0,
       };
-      await store.putJson(objectKey('runs', ctx.runId, 'train-supernet', 'reused-from.json'), { format: 'scalenet.lineage/v1', runId: ctx.runId, viaRunId: from, ...lineage });
       return { sourceConfig, lineage, data, supernet: { checkpoint, epochs, computeSeconds: 0 } };
     },
   };

@@ -213,6 +213,7 @@ async function reuseSupernet(light: ReturnType<typeof lightActivities>, ctx: { r
   const source = await light.loadSupernetSource(ctx);
   const diffs = supernetMismatches(source.sourceConfig, ctx.config);
   if (diffs.length > 0) throw ApplicationFailure.nonRetryable(supernetReuseError(ctx.config.supernet.from!, diffs).message, 'InvalidInput');
+  await light.saveStageRecord({ ...ctx, stage: 'train-supernet', record: { format: 'scalenet.lineage/v1', viaRunId: ctx.config.supernet.from, ...source.lineage } });
   return source;
 }
 
