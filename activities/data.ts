@@ -26,7 +26,7 @@ import { nonRetryableInput } from './runtime';
 const IMAGES_PER_SHARD = 10_000;
 
 /** The part of the config that decides the prepared data (so unrelated changes keep it valid). */
-function dataHash(config: RunConfig): string {
+export function dataHash(config: RunConfig): string {
   return sha256Hex(canonicalJson({ dataset: config.dataset, seed: config.seed, minivalSize: config.search.minivalSize })).slice(0, 16);
 }
 

@@ -3,6 +3,7 @@ import type { ArtifactStore } from '../storage/store';
 import { createSliceActivities } from './artifact-slice';
 import { createDataActivities } from './data';
 import { createEvaluationActivities } from './evaluate';
+import { createLineageActivities } from './lineage';
 import { createRecordActivities } from './records';
 import { createRetrainActivities } from './retrain';
 import { createSupernetActivities } from './supernet';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createEvaluationActivities(deps.store),
     ...createRetrainActivities(deps.store),
     ...createRecordActivities(deps.store),
+    ...createLineageActivities(deps.store),
   };
 }
 

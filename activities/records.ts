@@ -4,6 +4,8 @@
  * that lists every artifact with its sha256 and the stage that produced it (DESIGN §4).
  */
 import type { CalibrationReport } from '../core/calibration';
+import { imagesProcessed, type ImagesProcessed } from '../core/cost';
+import type { SupernetLineage } from '../core/lineage';
 import type { Family } from '../core/family';
 import type { DataRef, RetrainResult, RunContext, StageName } from '../core/pipeline';
 import type { ObjectRef } from '../core/refs';
@@ -63,6 +65,10 @@ export interface RunResults {
   search: { evaluations: number; fitness: number; record: ObjectRef };
   computeSeconds: Record<string, number>;
   stageTimes: Partial<Record<StageName, { start: number; end?: number }>>;
+  /** Images through the network per stage (core/cost.ts); absent in results of older runs. */
+  imagesProcessed?: ImagesProcessed;
+  /** Set when the run reused another run's super-supernet (`supernet.from`); null otherwise. */
+  lineage?: SupernetLineage | null;
   backend: string | null;
 }
 
@@ -77,6 +83,7 @@ export interface WriteResultsInput extends RunContext {
   retrained: RetrainResult[];
   computeSeconds: Record<string, number>;
   stageTimes: RunResults['stageTimes'];
+  lineage?: SupernetLineage | null;
 }
 
 const stateKey = (runId: string, n: number) => objectKey('runs', runId, 'search', 'state', `batch-${String(n).padStart(6, '0')}.json`);
@@ -123,6 +130,14 @@ export function buildResults(i: WriteResultsInput): RunResults {
     search: { evaluations: i.search.result.evaluations, fitness: i.search.result.fitness, record: i.search.record },
     computeSeconds: i.computeSeconds,
     stageTimes: i.stageTimes,
+    imagesProcessed: imagesProcessed({
+      config: i.config, counts: i.data.counts,
+      supernetSteps: i.lineage ? 0 : (i.supernet.epochs.at(-1)?.step ?? 0),
+      evaluations: i.search.result.evaluations,
+      retrained: i.retrained.map((r) => ({ steps: r.steps, repeats: r.testAccuracies?.length ?? 1 })),
+      calibrationSubnets: i.calibration?.points.length ?? 0,
+    }),
+    lineage: i.lineage ?? null,
     backend: i.supernet.epochs[0]?.backend ?? null,
   };
 }
@@ -174,6 +189,8 @@ export function createRecordActivities(store: ArtifactStore) {
       }
       const manifest = await store.putJson(manifestKey, {
         format: RUN_MANIFEST_FORMAT, runId: input.runId, configHash: input.configHash, createdAt: new Date().toISOString(), results, artifacts,
+        // The source's objects this run used but does not own (never listed as its artifacts, never modified).
+        ...(input.lineage ? { lineage: input.lineage } : {}),
       });
       return { results, manifest };
     },

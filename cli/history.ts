@@ -9,6 +9,7 @@
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
+import type { SupernetLineage } from '../core/lineage';
 import type { ObjectRef } from '../core/refs';
 
 export const HISTORY_FORMAT = 'scalenet.history/v1';
@@ -32,11 +33,15 @@ export interface HistoryEntry {
   artifacts: ObjectRef[];
   /** Things an auditor should see, e.g. a corrupt checkpoint that was skipped. */
   notes: string[];
+  /** `loadSupernetSource` only: the super-supernet this run reused instead of training one. */
+  lineage?: SupernetLineage;
 }
 
 export interface RunHistory {
   format: typeof HISTORY_FORMAT;
   runId: string;
+  /** Where the run's super-supernet came from when it reused another run's (`supernet.from`); else null. */
+  lineage: SupernetLineage | null;
   entries: HistoryEntry[];
 }
 
@@ -44,6 +49,7 @@ type Event = temporal.api.history.v1.IHistoryEvent;
 
 const ACTIVITY_STAGE: Record<string, string> = {
   prepareData: 'prepare-data',
+  loadSupernetSource: 'train-supernet',
   trainSupernetEpoch: 'train-supernet',
   evaluateCandidates: 'search',
   loadSearchState: 'search',
@@ -77,10 +83,17 @@ export function findRefs(value: unknown, out: ObjectRef[] = []): ObjectRef[] {
   return out;
 }
 
+function lineageOf(result: unknown): SupernetLineage | undefined {
+  const l = (result as { lineage?: SupernetLineage } | undefined)?.lineage;
+  return l && typeof l.sourceRunId === 'string' ? l : undefined;
+}
+
 function notesOf(result: unknown): string[] {
   const notes: string[] = [];
   const r = result as { fallbacks?: { manifestKey: string; reason: string }[]; resumedFromStep?: number | null } | undefined;
   for (const f of r?.fallbacks ?? []) notes.push(`skipped checkpoint ${f.manifestKey}: ${f.reason}`);
+  const l = lineageOf(result);
+  if (l) notes.push(`reused the super-supernet of run ${l.sourceRunId}: checkpoint ${l.checkpoint.key} (sha256 ${l.checkpoint.sha256}); ${l.avoidedComputeSeconds.toFixed(1)} s of supernet training avoided`);
   return notes;
 }
 
@@ -108,6 +121,7 @@ export function entriesOf(runId: string, workflowId: string, events: Event[]): H
       lastFailure: failure ?? st?.lastFailure ?? null,
       artifacts: findRefs(result),
       notes: notesOf(result),
+      ...(lineageOf(result) ? { lineage: lineageOf(result) } : {}),
     });
   };
   for (const e of events) {
@@ -156,5 +170,5 @@ export async function runHistory(client: Client, runId: string): Promise<RunHist
     entries.push(...entriesOf(runId, ex.workflowId, (h.events ?? []) as Event[]));
   }
   entries.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
-  return { format: HISTORY_FORMAT, runId, entries };
+  return { format: HISTORY_FORMAT, runId, lineage: entries.find((e) => e.lineage)?.lineage ?? null, entries };
 }

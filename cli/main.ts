@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ZodError } from 'zod';
+import { registerCompareCommand } from './commands/compare';
 import { registerCoreCommands } from './commands/core';
 import { registerDataCommands } from './commands/data';
 import { registerDemoCommand } from './commands/demo';
@@ -38,6 +39,7 @@ Exit codes: 0 ok, 2 bad input, 1 anything else.`,
   registerInfraCommands(program);
   registerRunCommands(program);
   registerReportCommand(program);
+  registerCompareCommand(program);
   registerExportCommand(program);
   registerPredictCommand(program);
   registerDemoCommand(program);

@@ -1,6 +1,7 @@
 /** Reading and printing a run's results (`scalenet results`). */
 import type { Client } from '@temporalio/client';
 import type { RunResults } from '../activities/records';
+import { costLines, type RunCost } from '../core/cost';
 import type { ArtifactStore } from '../storage/store';
 import type { RunSummary } from '../workflows/run';
 import { describeRun, runState } from './client';
@@ -48,4 +49,9 @@ export function familyTable(r: RunResults): string {
     for (const p of cal.points) out.push(`  ${p.name} (level ${p.level}, ${num(p.macs)} MACs): supernet ${pct(p.supernetAccuracy)}, retrained ${pct(p.retrainedAccuracy)}`);
   }
   return out.join('\n');
+}
+
+/** The cost of a run as text: per stage compute, wall time and images, per worker busy time, supernet reuse. */
+export function costTable(c: RunCost): string {
+  return ['cost', ...costLines(c)].join('\n');
 }

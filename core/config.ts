@@ -94,6 +94,12 @@ const LevelWeightsSchema = z.union([z.enum(['gridSize', 'triples', 'uniform']), 
 
 /** Supernet training (DESIGN §3.5). */
 export const SupernetSchema = z.object({
+  /**
+   * Reuse the trained super-supernet and prepared data of this earlier, completed run instead of training
+   * one (`scalenet run --supernet-from RUN`). Everything that decides the supernet's weights must match that
+   * run's config (core/lineage.ts); search, extrapolation, retraining and calibration may differ.
+   */
+  from: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, { message: 'supernet.from must be a run id (letters, digits, "_" or "-")' }).optional(),
   epochs: positiveInt.default(10),
   /** Steps per epoch; null = one pass over the training split (minus minival). */
   stepsPerEpoch: positiveInt.nullable().default(null),

@@ -16,6 +16,7 @@ import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
 import { ensureTools } from './tools';
 import { isRunning, readPidfile, startDetached, stopByPidfile, waitFor } from './processes';
 
@@ -24,6 +25,7 @@ export const SEARCH_ATTRIBUTES = {
   ScaleNetRunId: 'Keyword',
   ScaleNetStage: 'Keyword',
   ScaleNetConfigHash: 'Keyword',
+  ScaleNetConfigName: 'Keyword',
 } as const;
 
 export interface UpOptions {
@@ -109,6 +111,16 @@ async function temporalHealthy(address: string): Promise<true | undefined> {
   const conn = await Connection.connect({ address, connectTimeout: 2_000 });
   try {
     await conn.workflowService.describeNamespace({ namespace: 'default' });
+    // A server started by an older `up` lacks attributes added since (e.g. ScaleNetConfigName): add them.
+    const have = await conn.operatorService.listSearchAttributes({ namespace: 'default' });
+    const missing = Object.keys(SEARCH_ATTRIBUTES).filter((k) => !(k in (have.customAttributes ?? {})));
+    if (missing.length > 0) {
+      await conn.operatorService.addSearchAttributes({
+        namespace: 'default',
+        // 2 = INDEXED_VALUE_TYPE_KEYWORD (every attribute of the project is a Keyword).
+        searchAttributes: Object.fromEntries(missing.map((k) => [k, 2 as temporal.api.enums.v1.IndexedValueType])),
+      });
+    }
     return true;
   } finally {
     await conn.close();

@@ -6,6 +6,7 @@
 import { reportCharts, type Chart } from './charts';
 import { accuracyText, pairComparisons, type ReportData } from './model';
 import { renderSvg } from './render';
+import { runCost } from '../core/cost';
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(s: string): string {
@@ -16,7 +17,7 @@ const pct = (x: number | null | undefined) => (x === null || x === undefined || 
 const num = (x: number) => x.toLocaleString('en-US');
 const secs = (x: number) => (x >= 120 ? `${(x / 60).toFixed(1)} min` : `${x.toFixed(1)} s`);
 
-function table(head: string[], rows: string[][], numeric: boolean[] = []): string {
+export function table(head: string[], rows: string[][], numeric: boolean[] = []): string {
   const th = head.map((h, i) => `<th${numeric[i] ? ' class="num"' : ''}>${escapeHtml(h)}</th>`).join('');
   const tr = rows.map((r) => `<tr>${r.map((c, i) => `<td${numeric[i] ? ' class="num"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
   return `<table><thead><tr>${th}</tr></thead><tbody>\n${tr}\n</tbody></table>`;
@@ -102,8 +103,20 @@ function computeSection(d: ReportData): string {
   const entries = Object.entries(d.results.computeSeconds);
   const total = entries.reduce((a, [, s]) => a + s, 0);
   const search = (d.results.computeSeconds['train-supernet'] ?? 0) + (d.results.computeSeconds.search ?? 0);
+  const cost = runCost(d.results, d.history);
+  const orNone = (x: number | null, f: (v: number) => string) => (x === null ? '—' : f(x));
+  const stages = table(['stage', 'compute', 'wall time', 'images processed'],
+    cost.stages.map((s) => [s.stage, secs(s.computeSeconds), orNone(s.wallSeconds, secs), orNone(s.images, num)]), [false, true, true, true]);
+  const workers = table(['worker', 'activities', 'busy', 'by stage'],
+    cost.workers.map((w) => [w.worker, String(w.activities), secs(w.busySeconds), Object.entries(w.byStage).map(([k, v]) => `${k} ${secs(v)}`).join(', ')]), [false, true, true, false]);
+  const reused = cost.avoided
+    ? `<p id="reused">This run reused the super-supernet of run <code>${escapeHtml(cost.avoided.sourceRunId)}</code> (checkpoint <code>${escapeHtml(d.results.lineage?.checkpoint.key ?? '')}</code>): ${escapeHtml(secs(cost.avoided.computeSeconds))} of supernet training avoided.</p>`
+    : '';
   return `<p>Total compute ${escapeHtml(secs(total))}; the search itself (super-supernet training + evolutionary search) took ${escapeHtml(secs(search))}${
-    d.results.search.evaluations ? `, with ${num(d.results.search.evaluations)} distinct sub-networks evaluated` : ''}.</p>`;
+    d.results.search.evaluations ? `, with ${num(d.results.search.evaluations)} distinct sub-networks evaluated` : ''}.</p>
+${reused}
+<div id="cost">${stages}
+${workers}</div>`;
 }
 
 async function figure(c: Chart): Promise<string> {

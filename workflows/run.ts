@@ -21,6 +21,7 @@ import { countNetwork } from '../core/flops';
 import { scaleNetwork } from '../core/scaling';
 import { InvalidInputError } from '../core/errors';
 import { buildFamily } from '../core/family';
+import { supernetMismatches, supernetReuseError } from '../core/lineage';
 import { STAGES, type FamilyModel, type RetrainResult, type StageName } from '../core/pipeline';
 import type { ObjectRef } from '../core/refs';
 import { computeActivities, lightActivities, type ActivityTuning } from './activities';
@@ -107,10 +108,12 @@ export async function scaleNetRun(input: RunInput): Promise<RunSummary> {
     ],
   });
 
-  const data = await stage('prepare-data', () => light.prepareData(ctx));
+  // supernet.from (issue 15): the source run's prepared data and super-supernet, verified; no training here.
+  const reused = config.supernet.from ? await stage('prepare-data', () => reuseSupernet(light, ctx)) : null;
+  const data = reused ? reused.data : await stage('prepare-data', () => light.prepareData(ctx));
   const stepsPerEpoch = config.supernet.stepsPerEpoch ?? Math.ceil(data.counts.train / config.supernet.batchSize);
 
-  const supernet: TrainSupernetResult = await stage('train-supernet', () =>
+  const supernet: TrainSupernetResult = await stage('train-supernet', async () => reused ? reused.supernet :
     executeChild(trainSupernet, {
       ...childOptions('train-supernet'),
       args: [{ ...ctx, data, stepsPerEpoch, tuning: input.tuning, parentId: workflowInfo().workflowId }],
@@ -180,6 +183,7 @@ export async function scaleNetRun(input: RunInput): Promise<RunSummary> {
       skipped,
       computeSeconds,
       stageTimes: progress.times,
+      lineage: reused?.lineage ?? null,
     }),
   );
   progress.stage = 'done';
@@ -198,6 +202,19 @@ export async function scaleNetRun(input: RunInput): Promise<RunSummary> {
     })),
     computeSeconds,
   };
+}
+
+/**
+ * Loads the super-supernet named by `supernet.from` and refuses it, non-retryably and naming every field,
+ * when the source run's config differs in anything that decides the supernet's weights (the CLI checked
+ * the same before submitting; the source may have been replaced since).
+ */
+async function reuseSupernet(light: ReturnType<typeof lightActivities>, ctx: { runId: string; config: RunConfig; configHash: string }) {
+  const source = await light.loadSupernetSource(ctx);
+  const diffs = supernetMismatches(source.sourceConfig, ctx.config);
+  if (diffs.length > 0) throw ApplicationFailure.nonRetryable(supernetReuseError(ctx.config.supernet.from!, diffs).message, 'InvalidInput');
+  await light.saveStageRecord({ ...ctx, stage: 'train-supernet', record: { format: 'scalenet.lineage/v1', viaRunId: ctx.config.supernet.from, ...source.lineage } });
+  return source;
 }
 
 /**

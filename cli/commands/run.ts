@@ -6,16 +6,18 @@ import { availableParallelism } from 'node:os';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Command } from 'commander';
-import { configHash, withMachineDefaults, type RunConfig } from '../../core/config';
-import { RUN_ID, CONFIG_HASH, STAGE } from '../../workflows/search-attributes';
+import { configHash, parseConfigObject, withMachineDefaults, type RunConfig } from '../../core/config';
+import { runCost } from '../../core/cost';
+import { supernetMismatches, supernetReuseError } from '../../core/lineage';
+import { RUN_ID, CONFIG_HASH, CONFIG_NAME, STAGE } from '../../workflows/search-attributes';
 import type { RunProgress } from '../../workflows/progress';
 import type { RunInput } from '../../workflows/run';
-import { describeRun, runState, withClients } from '../client';
+import { describeRun, runState, withClients, type Clients } from '../client';
 import { loadConfigFile } from '../config-file';
 import { UsageError } from '../errors';
 import { runHistory } from '../history';
 import { followRun } from '../progress';
-import { familyTable, loadResults } from '../results';
+import { costTable, familyTable, loadResults } from '../results';
 
 const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
 
@@ -44,15 +46,53 @@ function startScaleNetRun(client: Client, input: RunInput, taskQueue: string, ha
       { key: RUN_ID, value: input.runId },
       { key: STAGE, value: 'prepare-data' },
       { key: CONFIG_HASH, value: hash },
+      { key: CONFIG_NAME, value: input.config.name ?? '' },
     ],
   });
+}
+
+/**
+ * `supernet.from`: refuses (exit 2) a source run that has not completed, or whose config differs in anything
+ * that decides the supernet's weights, naming each field. The workflow checks again before using it.
+ */
+async function checkSupernetSource(clients: Clients, config: RunConfig): Promise<void> {
+  const from = config.supernet.from;
+  if (!from) return;
+  const source = await loadResults(clients.client, clients.store, from);
+  const diffs = supernetMismatches(parseConfigObject(source.config), config);
+  if (diffs.length > 0) throw supernetReuseError(from, diffs);
+}
+
+const STATES: Record<string, string> = {
+  running: 'Running', completed: 'Completed', failed: 'Failed', cancelled: 'Canceled', terminated: 'Terminated', timed_out: 'TimedOut',
+};
+
+/** The visibility query behind `scalenet list` and its filters (values are checked, so nothing is injected). */
+export function listQuery(f: { name?: string; state?: string; configHash?: string }): string {
+  const parts = ["WorkflowType = 'scaleNetRun'"];
+  if (f.name !== undefined) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(f.name)) throw new UsageError(`--name: "${f.name}" is not a config name (letters, digits, ".", "_", "-")`);
+    parts.push(`ScaleNetConfigName = '${f.name}'`);
+  }
+  if (f.state !== undefined) {
+    const s = STATES[f.state];
+    if (!s) throw new UsageError(`--state: "${f.state}" is not one of ${Object.keys(STATES).join(', ')}`);
+    parts.push(`ExecutionStatus = '${s}'`);
+  }
+  if (f.configHash !== undefined) {
+    if (!/^[0-9a-f]{64}$/.test(f.configHash)) throw new UsageError(`--config-hash: "${f.configHash}" is not a config hash (64 lower-case hex digits, as \`scalenet list --json\` prints)`);
+    parts.push(`ScaleNetConfigHash = '${f.configHash}'`);
+  }
+  return parts.join(' AND ');
 }
 
 /** Starts a run; refuses an id that is running or already exists. */
 export async function startRun(opts: { config: RunConfig; runId: string; heartbeatTimeoutSeconds?: number }): Promise<string> {
   // `auto` settings are decided here, on the submitting machine, so the run records what it used.
   const config = withMachineDefaults(opts.config, availableParallelism());
-  return withClients(async ({ client }) => {
+  return withClients(async (clients) => {
+    const { client } = clients;
+    await checkSupernetSource(clients, config);
     const input: RunInput = { runId: opts.runId, config, tuning: { heartbeatTimeoutSeconds: opts.heartbeatTimeoutSeconds } };
     try {
       await startScaleNetRun(client, input, config.resources.taskQueues.light, configHash(config), 'REJECT_DUPLICATE');
@@ -88,8 +128,10 @@ export function registerRunCommands(program: Command): void {
     .option('--detach', 'start the run and return at once', false)
     .option('--json', 'progress as one JSON event per line', false)
     .option('--heartbeat-timeout <seconds>', 'how fast a lost compute worker is noticed', (v) => Number(v), 60)
-    .action(async (file: string, o: { id?: string; detach: boolean; json: boolean; heartbeatTimeout: number }) => {
-      const config = loadConfigFile(file);
+    .option('--supernet-from <runId>', 'reuse the trained super-supernet and prepared data of this completed run (sets supernet.from)')
+    .action(async (file: string, o: { id?: string; detach: boolean; json: boolean; heartbeatTimeout: number; supernetFrom?: string }) => {
+      const loaded = loadConfigFile(file);
+      const config = o.supernetFrom === undefined ? loaded : parseConfigObject({ ...loaded, supernet: { ...loaded.supernet, from: o.supernetFrom } });
       const runId = checkRunId(o.id ?? newRunId(config));
       await startRun({ config, runId, heartbeatTimeoutSeconds: o.heartbeatTimeout });
       if (o.json) console.log(JSON.stringify({ event: 'started', runId }));
@@ -107,13 +149,17 @@ export function registerRunCommands(program: Command): void {
     .command('list')
     .description('runs, newest first, with their state and stage')
     .option('--limit <n>', 'at most this many runs', (v) => Number(v), 20)
+    .option('--name <config>', 'only runs of the config with this name')
+    .option('--state <state>', `only runs in this state (${Object.keys(STATES).join(', ')})`)
+    .option('--config-hash <sha256>', 'only runs of exactly this resolved config')
     .option('--json', 'print JSON lines', false)
-    .action(async (o: { limit: number; json: boolean }) =>
+    .action(async (o: { limit: number; json: boolean; name?: string; state?: string; configHash?: string }) =>
       withClients(async ({ client }) => {
         const rows = [];
-        for await (const w of client.workflow.list({ query: "WorkflowType = 'scaleNetRun'" })) {
+        for await (const w of client.workflow.list({ query: listQuery(o) })) {
           rows.push({
             runId: w.workflowId,
+            name: w.typedSearchAttributes.get(CONFIG_NAME) ?? null,
             state: w.status.name.toLowerCase().replace('canceled', 'cancelled'),
             stage: w.typedSearchAttributes.get(STAGE) ?? null,
             configHash: w.typedSearchAttributes.get(CONFIG_HASH) ?? null,
@@ -184,11 +230,12 @@ export function registerRunCommands(program: Command): void {
     .command('results')
     .description('the family table: model, multipliers, resolution, MACs, params, supernet / retrained / baseline accuracy')
     .argument('<runId>')
-    .option('--json', 'print results.json (format scalenet.results/v1)', false)
+    .option('--json', 'print results.json (format scalenet.results/v1) with its cost (scalenet.cost/v1)', false)
     .action(async (runId: string, o: { json: boolean }) =>
       withClients(async ({ client, store }) => {
         const r = await loadResults(client, store, runId);
-        console.log(o.json ? JSON.stringify(r, null, 2) : familyTable(r));
+        const cost = runCost(r, (await runHistory(client, runId)).entries);
+        console.log(o.json ? JSON.stringify({ ...r, cost }, null, 2) : `${familyTable(r)}\n\n${costTable(cost)}`);
       }),
     );
 
