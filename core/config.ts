@@ -13,36 +13,86 @@ import { FlopsConstraintSchema, LevelSchema, parseSearchSpace, SearchSpaceSchema
 const path = z.string().min(1);
 const positiveInt = z.int().positive();
 
-/** Where the images come from. `kind` selects the reader in data/. */
+/**
+ * Upper bounds of the sizes a config may ask for: far above any run these 2-core-to-GPU workers can do, low
+ * enough that a typo (`batchSize: 1e9`) is refused at the boundary instead of exhausting a worker's memory.
+ */
+export const MAX = {
+  /** Images in a synthetic split, minival, test images used. */
+  images: 1_000_000,
+  /** Image side in pixels (datasets and resolutions). */
+  resolution: 4096,
+  channels: 64,
+  classes: 100_000,
+  batchSize: 8192,
+  epochs: 100_000,
+  stepsPerEpoch: 10_000_000,
+  /** Search sizes: bases, rounds, population, generations, elites. */
+  searchSize: 100_000,
+  /** Recalibration batches per evaluation. */
+  batches: 10_000,
+  /** Extra extrapolated levels (each doubles the MACs: 2^20 × S0 is far beyond any model). */
+  extraLevels: 20,
+  evaluationConcurrency: 1024,
+  /** Seconds (a week). */
+  seconds: 7 * 24 * 3600,
+} as const;
+
+/** Augmentation switches; omitted fields take the per-kind defaults of data/'s `augmentationFor`. */
+export const AugmentationSchema = z.object({
+  /** Random crop after zero padding by `cropPadding` pixels on each side. */
+  crop: z.boolean().optional(),
+  /** Padding of the random crop; default ⌈size/8⌉ (4 px for 28–32 px images, as in the CIFAR recipe). */
+  cropPadding: z.int().nonnegative().max(MAX.resolution).optional(),
+  /** Random horizontal flip. */
+  flip: z.boolean().optional(),
+}).strict();
+
+/**
+ * Where the images come from. `kind` selects the reader in data/. This is the only dataset schema: data/
+ * parses with it too (two schemas once disagreed about `synthetic` and such runs could never start).
+ */
 export const DatasetSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('fashion-mnist'),
     /** Folder with the four IDX files; default: the Debian `dataset-fashion-mnist` location, chosen by data/. */
     dir: path.optional(),
+    augment: AugmentationSchema.optional(),
   }).strict(),
   z.object({
     kind: z.literal('idx'),
     train: z.object({ images: path, labels: path }).strict(),
     test: z.object({ images: path, labels: path }).strict(),
+    classes: z.int().min(2).max(MAX.classes).default(10),
+    augment: AugmentationSchema.optional(),
   }).strict(),
-  z.object({ kind: z.literal('cifar10'), dir: path }).strict(),
-  z.object({ kind: z.literal('cifar100'), dir: path }).strict(),
+  z.object({ kind: z.literal('cifar10'), dir: path, augment: AugmentationSchema.optional() }).strict(),
+  z.object({
+    kind: z.literal('cifar100'),
+    dir: path,
+    labels: z.enum(['fine', 'coarse']).default('fine'),
+    augment: AugmentationSchema.optional(),
+  }).strict(),
   z.object({
     kind: z.literal('synthetic'),
-    classes: z.int().min(2).default(10),
-    channels: positiveInt.default(1),
-    resolution: positiveInt.default(28),
-    trainSize: positiveInt.default(2048),
-    testSize: positiveInt.default(512),
+    classes: z.int().min(2).max(MAX.classes).default(10),
+    channels: positiveInt.max(MAX.channels).default(1),
+    /** Height and width of the (square) images in pixels. */
+    resolution: positiveInt.max(MAX.resolution).default(28),
+    trainSize: positiveInt.max(MAX.images).default(2048),
+    testSize: positiveInt.max(MAX.images).default(512),
+    /** Noise amplitude in grey levels (0..255). */
+    noise: z.number().nonnegative().max(255).default(48),
     /** Seed of the generator that draws the synthetic images (independent of the run seed). */
     seed: z.int().default(0),
+    augment: AugmentationSchema.optional(),
   }).strict(),
 ], { error: `dataset.kind must be one of: fashion-mnist, idx, cifar10, cifar100, synthetic` });
 
 /** Space overrides applied on top of a preset (each optional). */
 const SpaceOverridesSchema = z.object({
-  classes: z.int().min(2).optional(),
-  inputChannels: positiveInt.optional(),
+  classes: z.int().min(2).max(MAX.classes).optional(),
+  inputChannels: positiveInt.max(MAX.channels).optional(),
   flops: FlopsConstraintSchema.partial().strict().optional(),
   levels: z.array(LevelSchema).min(1).optional(),
 }).strict();
@@ -61,13 +111,13 @@ const LevelWeightsSchema = z.union([z.enum(['gridSize', 'triples', 'uniform']), 
 
 /** Supernet training (DESIGN §3.5). */
 export const SupernetSchema = z.object({
-  epochs: positiveInt.default(10),
+  epochs: positiveInt.max(MAX.epochs).default(10),
   /** Steps per epoch; null = one pass over the training split (minus minival). */
-  stepsPerEpoch: positiveInt.nullable().default(null),
-  batchSize: positiveInt.default(64),
+  stepsPerEpoch: positiveInt.max(MAX.stepsPerEpoch).nullable().default(null),
+  batchSize: positiveInt.max(MAX.batchSize).default(64),
   /** Peak learning rate after warm-up (SGD, Nesterov). */
   lr: z.number().positive().default(0.05),
-  warmupEpochs: z.number().nonnegative().default(1),
+  warmupEpochs: z.number().nonnegative().max(MAX.epochs).default(1),
   momentum: z.number().min(0).max(1).default(0.9),
   nesterov: z.boolean().default(true),
   /** On conv/FC weights only; BN parameters and biases get none. */
@@ -76,8 +126,8 @@ export const SupernetSchema = z.object({
   /** Crop/flip augmentation for small images. */
   augment: z.boolean().default(true),
   checkpoint: z.object({
-    everySteps: positiveInt.default(200),
-    everySeconds: z.number().positive().default(300),
+    everySteps: positiveInt.max(MAX.stepsPerEpoch).default(200),
+    everySeconds: z.number().positive().max(MAX.seconds).default(300),
   }).strict().prefault({}),
   /** `hierarchical` (ScaleNet) or `uniform` (ablation: multipliers from the union of all grids). */
   sampling: z.enum(['hierarchical', 'uniform']).default('hierarchical'),
@@ -89,30 +139,30 @@ export const SupernetSchema = z.object({
 /** Markov-chain evolutionary search (DESIGN §3.6–3.7). */
 export const SearchConfigSchema = z.object({
   /** N: random admissible bases averaged when first scoring each level's triples. */
-  initBases: positiveInt.default(4),
+  initBases: positiveInt.max(MAX.searchSize).default(4),
   /** R: rounds of (evolve base, re-choose strategies). */
-  rounds: positiveInt.default(2),
+  rounds: positiveInt.max(MAX.searchSize).default(2),
   /** P: population size of the base GA. */
-  population: z.int().min(2).default(16),
+  population: z.int().min(2).max(MAX.searchSize).default(16),
   /** G: generations per round. */
-  generations: positiveInt.default(6),
+  generations: positiveInt.max(MAX.searchSize).default(6),
   tournamentSize: z.int().min(1).default(3),
   /**
    * Best bases of earlier rounds seeded into each new round's initial population (elitism).
    * 0 reproduces the reference code, which restarts every round from random bases.
    */
-  elites: z.int().nonnegative().default(4),
+  elites: z.int().nonnegative().max(MAX.searchSize).default(4),
   /** Probability that a child gets a mutation (one kernel or one stage depth changes). */
   mutationProb: z.number().min(0).max(1).default(0.5),
   /** Probability that a child is bred by crossover (stage-wise exchange of kernel lists) rather than copied. */
   crossoverProb: z.number().min(0).max(1).default(0.7),
   /** Fitness weights of levels 1..L (the base fitness is their weighted mean); 'uniform' = equal. */
   fitnessWeights: z.union([z.literal('uniform'), z.array(z.number().nonnegative()).min(1)]).default('uniform'),
-  evalBatchSize: positiveInt.default(256),
+  evalBatchSize: positiveInt.max(MAX.batchSize).default(256),
   /** Images held out of the training split to rank candidates (never the test set). */
-  minivalSize: positiveInt.default(1000),
+  minivalSize: positiveInt.max(MAX.images).default(1000),
   /** Training batches used to recalibrate BN statistics before each evaluation (0 = batch statistics). */
-  bnRecalibrationBatches: z.int().nonnegative().default(4),
+  bnRecalibrationBatches: z.int().nonnegative().max(MAX.batches).default(4),
   /** Overrides the space's scaled-FLOPs tolerance (MACs, multiplied by 2^s); default: the space's. */
   scaleTolerance: z.number().nonnegative().optional(),
 }).strict();
@@ -120,30 +170,30 @@ export const SearchConfigSchema = z.object({
 /** Extrapolation beyond the searched levels (DESIGN §3.8). */
 export const ExtrapolationSchema = z.object({
   /** K: number of levels to add above the highest searched level. */
-  extraLevels: z.int().nonnegative().default(2),
+  extraLevels: z.int().nonnegative().max(MAX.extraLevels).default(2),
   /** Resolutions are rounded to a multiple of this many pixels. */
-  resolutionMultiple: positiveInt.default(8),
+  resolutionMultiple: positiveInt.max(256).default(8),
 }).strict();
 
 /** Retraining of the family from scratch (DESIGN §3.9). */
 export const RetrainingSchema = z.object({
-  epochs: positiveInt.default(20),
+  epochs: positiveInt.max(MAX.epochs).default(20),
   /** Steps per epoch; null = one pass over the training split. */
-  stepsPerEpoch: positiveInt.nullable().default(null),
+  stepsPerEpoch: positiveInt.max(MAX.stepsPerEpoch).nullable().default(null),
   /** Test images used to report accuracy (the first N of the test set); null = all. */
-  testImages: positiveInt.nullable().default(null),
+  testImages: positiveInt.max(MAX.images).nullable().default(null),
   /** Checkpoint cadence while retraining (whichever comes first). */
   checkpoint: z.object({
-    everySteps: positiveInt.default(200),
-    everySeconds: z.number().positive().default(300),
+    everySteps: positiveInt.max(MAX.stepsPerEpoch).default(200),
+    everySeconds: z.number().positive().max(MAX.seconds).default(300),
   }).strict().prefault({}),
-  batchSize: positiveInt.default(64),
+  batchSize: positiveInt.max(MAX.batchSize).default(64),
   lr: z.number().positive().default(0.05),
-  warmupEpochs: z.number().nonnegative().default(1),
+  warmupEpochs: z.number().nonnegative().max(MAX.epochs).default(1),
   /** Also retrain the EfficientNet compound-scaling family of the same S0 to the same FLOPs. */
   baselines: z.boolean().default(true),
   /** Which family members to retrain (level indices, including extrapolated ones); null = all. */
-  levels: z.array(z.int().nonnegative()).nullable().default(null),
+  levels: z.array(z.int().nonnegative().max(64)).nullable().default(null),
 }).strict();
 
 /** Where the work runs. */
@@ -156,7 +206,7 @@ export const ResourcesSchema = z.object({
     light: z.string().min(1).default('scalenet-cpu'),
   }).strict().prefault({}),
   /** Candidates evaluated concurrently during the search. */
-  evaluationConcurrency: positiveInt.default(1),
+  evaluationConcurrency: positiveInt.max(MAX.evaluationConcurrency).default(1),
 }).strict();
 
 /** The whole run config. */

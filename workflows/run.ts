@@ -14,10 +14,11 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { configHash as hashConfig, parseConfigObject, type RunConfig, type RunConfigInput } from '../core/config';
+import { configHash as hashConfig, type RunConfig, type RunConfigInput } from '../core/config';
 import { InvalidInputError } from '../core/errors';
 import { buildFamily } from '../core/family';
 import { STAGES, type FamilyModel, type RetrainResult, type StageName } from '../core/pipeline';
+import { validateRunConfig } from '../core/validate';
 import type { ObjectRef } from '../core/refs';
 import { lightActivities, type ActivityTuning } from './activities';
 import { childProgressSignal, progressQuery, type RunProgress } from './progress';
@@ -45,11 +46,11 @@ export interface RunSummary {
 export async function scaleNetRun(input: RunInput): Promise<RunSummary> {
   let config: RunConfig;
   try {
-    config = parseConfigObject(input.config);
+    // The CLI's check, repeated: a config that cannot run fails the run (not just this workflow task).
+    config = validateRunConfig(input.config);
   } catch (err) {
-    // A bad config can never succeed: fail the run (not just this workflow task) with the message.
     if (err instanceof InvalidInputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
-    throw err;
+    throw ApplicationFailure.nonRetryable(`config check failed: ${(err as Error).message}`, 'InvalidInput');
   }
   const runId = input.runId;
   const configHash = hashConfig(config);

@@ -10,6 +10,7 @@ import type { DataRef, RunContext } from '../core/pipeline';
 import type { ObjectRef } from '../core/refs';
 import { createSearch, isDone, nextCandidates, searchResult, submitFitness, type SearchResult, type SearchState } from '../core/search';
 import { computeActivities, lightActivities, type ActivityTuning } from './activities';
+import { deterministic } from './failures';
 import { childProgressSignal } from './progress';
 
 export interface SearchInput extends RunContext {
@@ -48,7 +49,8 @@ export async function searchScaling(input: SearchInput): Promise<SearchSummary> 
   const { loadSearchState, saveSearchState, saveSearchResult } = lightActivities(config);
   const parent = input.parentId ? getExternalWorkflowHandle(input.parentId) : undefined;
   let computeSeconds = input.computeSeconds ?? 0;
-  let state: SearchState = input.state ?? (await loadSearchState(ctx)) ?? createSearch(config.search, resolveSpace(config), config.seed);
+  let state: SearchState = input.state ?? (await loadSearchState(ctx)) ??
+    deterministic('search could not start', () => createSearch(config.search, resolveSpace(config), config.seed));
 
   const report = async () => {
     const p = state.phase;
@@ -73,14 +75,14 @@ export async function searchScaling(input: SearchInput): Promise<SearchSummary> 
     const parts = chunk(candidates, config.resources.evaluationConcurrency);
     const answers = await Promise.all(parts.map((c) => evaluateCandidates({ ...ctx, data: input.data, supernet: input.supernet, candidates: c })));
     computeSeconds += answers.reduce((a, r) => a + r.computeSeconds, 0);
-    state = submitFitness(state, answers.flatMap((a) => a.results));
+    state = deterministic('search step failed', () => submitFitness(state, answers.flatMap((a) => a.results)));
     await saveSearchState({ ...ctx, state });
     await report();
     if (!isDone(state) && (workflowInfo().continueAsNewSuggested || workflowInfo().historySize > MAX_HISTORY_BYTES)) {
       await continueAsNew<typeof searchScaling>({ ...input, state, computeSeconds });
     }
   }
-  const full = searchResult(state);
+  const full = deterministic('search result failed', () => searchResult(state));
   const record = await saveSearchResult({ ...ctx, result: full });
   const { generations: _g, choices: _c, initBases: _i, ...result } = full;
   return { result, record, computeSeconds };
