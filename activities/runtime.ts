@@ -4,7 +4,7 @@
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { DataRef } from '../core/pipeline';
-import { InvalidInputError } from '../core/errors';
+import { ERROR_CLASSES, InvalidInputError } from '../core/errors';
 import { augmentationFor, DatasetConfigSchema } from '../data/config';
 import type { Dataset } from '../data/dataset';
 import { joinShards, unpackShard } from '../data/shards';
@@ -55,11 +55,15 @@ export function datasetFromRef(store: ArtifactStore, ref: DataRef, config: Datas
   return d;
 }
 
-/** Turns input errors into non-retryable activity failures (DESIGN §4: bad input fails fast). */
+/**
+ * Turns errors no retry can fix (core/errors.ts `ERROR_CLASSES`: input, format, integrity, invariant) into
+ * non-retryable activity failures (DESIGN §4: bad input fails fast); rethrows the rest unchanged.
+ */
 export function nonRetryableInput(err: unknown): never {
   if (err instanceof InvalidInputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
   const name = (err as Error | undefined)?.name;
-  if (name === 'DatasetFormatError' || name === 'DatasetNotFoundError') throw ApplicationFailure.nonRetryable((err as Error).message, name);
+  const cls = name === undefined ? undefined : ERROR_CLASSES[name];
+  if (cls !== undefined && cls !== 'transient') throw ApplicationFailure.nonRetryable((err as Error).message, name);
   throw err;
 }
 

@@ -196,6 +196,14 @@ export const RetrainingSchema = z.object({
   levels: z.array(z.int().nonnegative().max(64)).nullable().default(null),
 }).strict();
 
+/** A retry budget: attempts and a deadline for all of them together. */
+function RetryBudgetSchema(attempts: number, seconds: number) {
+  return z.object({
+    maximumAttempts: positiveInt.max(1000).default(attempts),
+    scheduleToCloseSeconds: z.number().min(60).max(30 * 24 * 3600).default(seconds),
+  }).strict().prefault({});
+}
+
 /** Where the work runs. */
 export const ResourcesSchema = z.object({
   /** Default: everything on `scalenet-cpu` (works anywhere); point `compute` at `scalenet-gpu` on GPU workers. */
@@ -207,6 +215,24 @@ export const ResourcesSchema = z.object({
   }).strict().prefault({}),
   /** Candidates evaluated concurrently during the search. */
   evaluationConcurrency: positiveInt.max(MAX.evaluationConcurrency).default(1),
+  /**
+   * Retry budget per activity kind for transient failures (input, format, integrity and invariant errors never
+   * retry): at most `maximumAttempts` attempts, and all of them within `scheduleToCloseSeconds` of the first.
+   * When the budget is spent the run fails with the last error (`scalenet status`, `scalenet history`).
+   */
+  retries: z.object({
+    /** One supernet epoch or one retraining (hours on a GPU). */
+    training: RetryBudgetSchema(20, 7 * 24 * 3600),
+    /** One chunk of candidate evaluations. */
+    evaluation: RetryBudgetSchema(20, 24 * 3600),
+    /** Data preparation, records, reports. */
+    light: RetryBudgetSchema(20, 6 * 3600),
+  }).strict().prefault({}),
+  /**
+   * Seconds a compute activity may go without finishing a step (a training step, an evaluated candidate, a
+   * store read) before it stops heartbeating, so Temporal hands its work to another attempt.
+   */
+  noProgressSeconds: z.number().positive().max(MAX.seconds).default(900),
 }).strict();
 
 /** The whole run config. */

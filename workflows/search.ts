@@ -45,7 +45,7 @@ const MAX_HISTORY_BYTES = 8 << 20;
 export async function searchScaling(input: SearchInput): Promise<SearchSummary> {
   const { config } = input;
   const ctx = { runId: input.runId, config, configHash: input.configHash };
-  const { evaluateCandidates } = computeActivities(config, input.tuning);
+  const { evaluateCandidates } = computeActivities(config, input.tuning, 'evaluation');
   const { loadSearchState, saveSearchState, saveSearchResult } = lightActivities(config);
   const parent = input.parentId ? getExternalWorkflowHandle(input.parentId) : undefined;
   let computeSeconds = input.computeSeconds ?? 0;

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { exportRunModel } from '../../report/model-export';
 import { withClients } from '../client';
+import { ensureWritableDir } from '../output-paths';
 
 export function registerExportCommand(program: Command): void {
   program
@@ -18,6 +19,7 @@ export function registerExportCommand(program: Command): void {
     .addHelpText('after', '\nLoad it with tf.loadLayersModel after importing the custom layers (nn/layers); metadata.json says how to\nnormalise and resize an image (input.preprocessing, input.normalization).')
     .action(async (runId: string, o: { model: string; out?: string; force: boolean; json: boolean }) => {
       const outDir = o.out ?? `${runId}-${o.model}`;
+      ensureWritableDir(outDir);
       const r = await withClients(({ client, store }) => exportRunModel(client, store, { runId, model: o.model, outDir, force: o.force }));
       const m = r.metadata;
       if (o.json) {

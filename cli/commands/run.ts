@@ -8,10 +8,13 @@ import type { Command } from 'commander';
 import { configHash, type RunConfig } from '../../core/config';
 import { RUN_ID, CONFIG_HASH, STAGE } from '../../workflows/search-attributes';
 import type { RunProgress } from '../../workflows/progress';
+import { MIN_HEARTBEAT_TIMEOUT_SECONDS } from '../../workflows/activities';
 import type { RunInput } from '../../workflows/run';
-import { describeRun, runState, withClients } from '../client';
+import { InvalidInputError } from '../../core/errors';
+import { validateRunConfig } from '../../core/validate';
+import { describeRun, runFailure, runState, withClients } from '../client';
 import { loadConfigFile } from '../config-file';
-import { UsageError } from '../errors';
+import { numberAtLeast, positiveInteger, UsageError } from '../errors';
 import { runHistory } from '../history';
 import { followRun } from '../progress';
 import { familyTable, loadResults } from '../results';
@@ -84,7 +87,7 @@ export function registerRunCommands(program: Command): void {
     .option('--id <runId>', 'run id (default: <config name>-<UTC time>)')
     .option('--detach', 'start the run and return at once', false)
     .option('--json', 'progress as one JSON event per line', false)
-    .option('--heartbeat-timeout <seconds>', 'how fast a lost compute worker is noticed', (v) => Number(v), 60)
+    .option('--heartbeat-timeout <seconds>', `how fast a lost compute worker is noticed (${MIN_HEARTBEAT_TIMEOUT_SECONDS} to 3600)`, numberAtLeast(MIN_HEARTBEAT_TIMEOUT_SECONDS, 3600), 60)
     .action(async (file: string, o: { id?: string; detach: boolean; json: boolean; heartbeatTimeout: number }) => {
       const config = loadConfigFile(file);
       const runId = checkRunId(o.id ?? newRunId(config));
@@ -103,7 +106,7 @@ export function registerRunCommands(program: Command): void {
   program
     .command('list')
     .description('runs, newest first, with their state and stage')
-    .option('--limit <n>', 'at most this many runs', (v) => Number(v), 20)
+    .option('--limit <n>', 'at most this many runs (1 to 10000)', positiveInteger(10_000), 20)
     .option('--json', 'print JSON lines', false)
     .action(async (o: { limit: number; json: boolean }) =>
       withClients(async ({ client }) => {
@@ -138,9 +141,13 @@ export function registerRunCommands(program: Command): void {
         let progress: RunProgress | null = null;
         if (state === 'running') progress = await client.workflow.getHandle(runId).query<RunProgress>('progress').catch(() => null);
         const stage = progress?.stage ?? desc.typedSearchAttributes.get(STAGE) ?? null;
-        const out = { runId, state, stage, start: desc.startTime.toISOString(), end: desc.closeTime?.toISOString() ?? null, progress };
+        const failure = state === 'failed' || state === 'timed_out' ? await runFailure(client, runId) : null;
+        const out = { runId, state, stage, start: desc.startTime.toISOString(), end: desc.closeTime?.toISOString() ?? null, failure, progress };
         if (o.json) console.log(JSON.stringify(out));
-        else console.log(`${runId}: ${state}${stage ? `, stage ${stage}` : ''} (started ${out.start}${out.end ? `, ended ${out.end}` : ''})`);
+        else {
+          console.log(`${runId}: ${state}${stage ? `, stage ${stage}` : ''} (started ${out.start}${out.end ? `, ended ${out.end}` : ''})`);
+          if (failure) console.log(`  reason: ${failure}`);
+        }
       }),
     );
 
@@ -164,8 +171,9 @@ export function registerRunCommands(program: Command): void {
       withClients(async ({ client }) => {
         await describeRun(client, runId);
         const h = await runHistory(client, runId);
+        const failure = await runFailure(client, runId);
         if (o.json) {
-          console.log(JSON.stringify(h, null, 2));
+          console.log(JSON.stringify({ ...h, failure }, null, 2));
           return;
         }
         for (const e of h.entries) {
@@ -174,6 +182,7 @@ export function registerRunCommands(program: Command): void {
           if (e.lastFailure) console.log(`    last failure: ${e.lastFailure}`);
           for (const n of e.notes) console.log(`    note: ${n}`);
         }
+        if (failure) console.log(`run failed: ${failure}`);
       }),
     );
 
@@ -210,6 +219,13 @@ export function registerRunCommands(program: Command): void {
         const history = await client.workflow.getHandle(runId).fetchHistory();
         const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
         const input = defaultPayloadConverter.fromPayload(started!.input!.payloads![0]!) as RunInput;
+        try {
+          // The check `run` made, repeated: a config that can no longer run is refused before it is submitted.
+          validateRunConfig(input.config);
+        } catch (err) {
+          if (err instanceof InvalidInputError) throw new UsageError(`run ${runId} cannot be resumed: ${err.message}`);
+          throw err;
+        }
         await startScaleNetRun(client, input, started!.taskQueue!.name!, desc.typedSearchAttributes.get(CONFIG_HASH) ?? '', 'ALLOW_DUPLICATE');
         console.error(`resumed run ${runId} (was ${state})`);
         return true;
