@@ -106,6 +106,23 @@ describe('ScaleNet run on the tiny preset', { skip: skipWithoutServers, timeout:
     await fleet.killAll('SIGTERM');
   });
 
+  it('one worker with --concurrency 4 and evaluationConcurrency 4: every evaluation succeeds first time, same family', async () => {
+    assert.ok(reference, 'needs the reference run');
+    const fleet = new TestFleet();
+    fleets.push(fleet);
+    await fleet.add({ concurrency: 4 });
+    const runId = uniqueId('tiny-conc');
+    await startTinyRun(client, fleet, runId, (c) => ({ ...c, resources: { ...c.resources, evaluationConcurrency: 4 } }));
+    const r = await runResults(client, store, runId);
+    assert.deepEqual(comparable(r), comparable(reference));
+    const evaluations = (await runHistory(client, runId)).entries.filter((e) => e.activity === 'evaluateCandidates');
+    assert.ok(evaluations.length >= 4, `only ${evaluations.length} evaluation activities`);
+    for (const e of evaluations) {
+      assert.equal(e.outcome, 'completed', `${e.workflowId}: ${e.lastFailure ?? ''}`);
+      assert.equal(e.attempts, 1, `an evaluation needed ${e.attempts} attempts: ${e.lastFailure ?? ''}`);
+    }
+  });
+
   it('gives identical results when workers are killed in training and evaluation, Temporal restarts and MinIO is down for 30 s', async () => {
     const fleet = new TestFleet();
     fleets.push(fleet);
