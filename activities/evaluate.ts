@@ -49,7 +49,7 @@ function acquireSupernet(store: ArtifactStore, input: EvaluateInput, manifest: O
   if (!e) {
     const loaded = (async () => {
       const data = await datasetFromRef(store, input.data, input.config.dataset);
-      const ck = await new CheckpointStore(store, input.runId, 'train-supernet').load(manifest);
+      const ck = await new CheckpointStore(store, input.runId, 'train-supernet').load(manifest, input.configHash);
       const trainer = SupernetTrainer.restore({ space: resolveSpace(input.config), data }, decodeTrainer(ck.objects));
       return { trainer, cache: new EvaluationCache() };
     })();

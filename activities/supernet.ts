@@ -88,7 +88,7 @@ export function createSupernetActivities(store: ArtifactStore) {
           },
           onStep: (loss, step, level) => log.push([step, loss, level]),
         });
-        const final = (await ck.load(lastCheckpoint.manifest)).manifest.meta as SupernetMeta;
+        const final = (await ck.load(lastCheckpoint.manifest, input.configHash)).manifest.meta as SupernetMeta;
         return {
           epoch, step: endStep, checkpoint: lastCheckpoint.manifest, meanLoss: final.done!.meanLoss, lossLog: final.done!.lossLog,
           resumedFromStep: loaded ? loaded.manifest.step : null, fallbacks, computeSeconds: final.computeSeconds, backend,

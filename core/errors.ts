@@ -84,6 +84,9 @@ export const ERROR_CLASSES: Readonly<Record<string, FailureClass>> = {
   ZodError: 'input',
   DatasetNotFoundError: 'input',
   InvalidKeyError: 'input',
+  /** A run id whose store prefix holds another config's run. */
+  ConfigMismatchError: 'input',
+  RunPrefixConflict: 'input',
   DatasetFormatError: 'format',
   /** A referenced object whose bytes do not match its sha256, or that is gone: re-reading gives the same. */
   IntegrityError: 'integrity',
@@ -92,6 +95,8 @@ export const ERROR_CLASSES: Readonly<Record<string, FailureClass>> = {
   RangeError: 'invariant',
   SearchProtocolError: 'invariant',
   ExtrapolationError: 'invariant',
+  /** The object store did not answer in time (after the store's own bounded retries). */
+  StoreTimeoutError: 'transient',
   /** This process's wasm heap is corrupt; another attempt (the worker restarts it) may succeed. */
   WasmHeapError: 'transient',
   /** This worker lacks the backend; another worker may have it. */

@@ -2,10 +2,12 @@
  * The run lifecycle: `run`, `list`, `status`, `watch`, `history`, `results`, `resume`, `cancel`.
  * Every read command has --json with a stable shape (documented in the README).
  */
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Command } from 'commander';
 import { configHash, type RunConfig } from '../../core/config';
+import { ConfigMismatchError } from '../../storage/checkpoints';
+import { claimRunPrefix } from '../../storage/run-owner';
 import { RUN_ID, CONFIG_HASH, STAGE } from '../../workflows/search-attributes';
 import type { RunProgress } from '../../workflows/progress';
 import { MIN_HEARTBEAT_TIMEOUT_SECONDS } from '../../workflows/activities';
@@ -50,21 +52,34 @@ function startScaleNetRun(client: Client, input: RunInput, taskQueue: string, ha
   });
 }
 
-/** Starts a run; refuses an id that is running or already exists. */
-export async function startRun(opts: { config: RunConfig; runId: string; heartbeatTimeoutSeconds?: number }): Promise<string> {
-  return withClients(async ({ client }) => {
+/**
+ * Starts a run; refuses an id that is running or already exists, and an id whose store prefix belongs to
+ * another config (unless `force`, which deletes that prefix first).
+ */
+export async function startRun(opts: { config: RunConfig; runId: string; heartbeatTimeoutSeconds?: number; force?: boolean }): Promise<string> {
+  return withClients(async ({ client, store }) => {
     const input: RunInput = { runId: opts.runId, config: opts.config, tuning: { heartbeatTimeoutSeconds: opts.heartbeatTimeoutSeconds } };
+    const taken = (state: string) => new UsageError(
+      state === 'running'
+        ? `run ${opts.runId} is already running; follow it with \`scalenet watch ${opts.runId}\``
+        : `run id ${opts.runId} is taken (its run is ${state}); continue it with \`scalenet resume ${opts.runId}\` or choose another --id`,
+    );
+    const existing = await client.workflow.getHandle(opts.runId).describe().catch((err: unknown) => {
+      if (err instanceof WorkflowNotFoundError) return null;
+      throw err;
+    });
+    if (existing) throw taken(runState(existing));
+    const hash = configHash(opts.config);
     try {
-      await startScaleNetRun(client, input, opts.config.resources.taskQueues.light, configHash(opts.config), 'REJECT_DUPLICATE');
+      await claimRunPrefix(store, opts.runId, hash, { force: opts.force });
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        const state = runState(await describeRun(client, opts.runId));
-        throw new UsageError(
-          state === 'running'
-            ? `run ${opts.runId} is already running; follow it with \`scalenet watch ${opts.runId}\``
-            : `run id ${opts.runId} is taken (its run is ${state}); continue it with \`scalenet resume ${opts.runId}\` or choose another --id`,
-        );
-      }
+      if (err instanceof ConfigMismatchError) throw new UsageError(`run id ${opts.runId}: ${err.message}`);
+      throw err;
+    }
+    try {
+      await startScaleNetRun(client, input, opts.config.resources.taskQueues.light, hash, 'REJECT_DUPLICATE');
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw taken(runState(await describeRun(client, opts.runId)));
       throw err;
     }
     return opts.runId;
@@ -87,11 +102,12 @@ export function registerRunCommands(program: Command): void {
     .option('--id <runId>', 'run id (default: <config name>-<UTC time>)')
     .option('--detach', 'start the run and return at once', false)
     .option('--json', 'progress as one JSON event per line', false)
+    .option('--force', 'use the run id even if its store prefix holds another config\'s run (deletes that run\'s objects)', false)
     .option('--heartbeat-timeout <seconds>', `how fast a lost compute worker is noticed (${MIN_HEARTBEAT_TIMEOUT_SECONDS} to 3600)`, numberAtLeast(MIN_HEARTBEAT_TIMEOUT_SECONDS, 3600), 60)
-    .action(async (file: string, o: { id?: string; detach: boolean; json: boolean; heartbeatTimeout: number }) => {
+    .action(async (file: string, o: { id?: string; detach: boolean; json: boolean; force: boolean; heartbeatTimeout: number }) => {
       const config = loadConfigFile(file);
       const runId = checkRunId(o.id ?? newRunId(config));
-      await startRun({ config, runId, heartbeatTimeoutSeconds: o.heartbeatTimeout });
+      await startRun({ config, runId, heartbeatTimeoutSeconds: o.heartbeatTimeout, force: o.force });
       if (o.json) console.log(JSON.stringify({ event: 'started', runId }));
       else console.error(`started run ${runId}`);
       if (o.detach) {

@@ -88,7 +88,7 @@ describe('ScaleNet run on the tiny preset', { skip: skipWithoutServers, timeout:
     const manifest = await store.getJson<{ artifacts: { stage: string; key: string; sha256: string; bytes: number }[] }>(summary.manifest);
     const stages = new Set(manifest.artifacts.map((a) => a.stage));
     for (const s of ['prepare-data', 'train-supernet', 'search', 'extrapolate', 'retrain', 'report']) assert.ok(stages.has(s), `manifest lists ${s} artifacts`);
-    const weights = manifest.artifacts.find((a) => a.key.endsWith('tensors.bin'))!;
+    const weights = manifest.artifacts.find((a) => /\/tensors\.bin\.[0-9a-f]{16}$/.test(a.key))!;
     await store.getVerified({ bucket: store.bucket, key: weights.key, sha256: weights.sha256, bytes: weights.bytes });
 
     const h = await runHistory(client, referenceId);
