@@ -7,6 +7,7 @@ import { CancelledFailure, Context } from '@temporalio/activity';
 import type { ObjectRef } from '../core/refs';
 import type { Trainer, TrainerState } from '../nn/trainer';
 import type { CheckpointStore, LoadedCheckpoint } from '../storage/checkpoints';
+import { noteProgress } from './runtime';
 
 /** What a heartbeat carries: the resume point a retry can use first. */
 export interface TrainingHeartbeat {
@@ -95,6 +96,7 @@ export async function trainWithCheckpoints<M extends Record<string, unknown>>(a:
     await a.trainer.train(1, (p) => {
       a.onStep?.(p.loss, p.step, p.level);
     });
+    noteProgress();
     ctx.heartbeat({ step: a.trainer.step, manifestKey: lastKey } satisfies TrainingHeartbeat);
     const due = a.trainer.step - lastCommitStep >= a.everySteps || (Date.now() - lastCommitTime) / 1000 >= a.everySeconds;
     if (due && a.trainer.step < a.endStep) await commit();

@@ -13,7 +13,7 @@ import { SupernetTrainer } from '../nn/trainer';
 import { CheckpointStore } from '../storage/checkpoints';
 import type { ArtifactStore } from '../storage/store';
 import { decodeTrainer } from './checkpointing';
-import { datasetFromRef, ensureBackend, keepAlive } from './runtime';
+import { datasetFromRef, ensureBackend, keepAlive, noteProgress } from './runtime';
 
 interface LoadedSupernet {
   trainer: SupernetTrainer;
@@ -85,8 +85,9 @@ export function createEvaluationActivities(store: ArtifactStore) {
       const t0 = Date.now();
       const entry = acquireSupernet(store, input, input.supernet);
       try {
-        const { trainer, cache } = await keepAlive(entry.loaded);
-        const data = await keepAlive(datasetFromRef(store, input.data, input.config.dataset));
+        const stall = { noProgressSeconds: input.config.resources.noProgressSeconds };
+        const { trainer, cache } = await keepAlive(entry.loaded, undefined, stall);
+        const data = await keepAlive(datasetFromRef(store, input.data, input.config.dataset), undefined, stall);
         const s = input.config.search;
         const results: EvaluateResult['results'] = [];
         for (const c of input.candidates) {
@@ -97,8 +98,9 @@ export function createEvaluationActivities(store: ArtifactStore) {
             split: 'minival',
             batchSize: s.evalBatchSize,
             cache,
-          }), { done: results.length });
+          }), { done: results.length }, stall);
           results.push({ id: c.id, fitness: r.accuracy });
+          noteProgress();
           ctx.heartbeat({ done: results.length });
         }
         return { results, computeSeconds: (Date.now() - t0) / 1000 };

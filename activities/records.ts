@@ -9,8 +9,7 @@ import type { ObjectRef } from '../core/refs';
 import type { SearchResult, SearchState } from '../core/search';
 import { isDamagedObject } from '../storage/errors';
 import { objectKey, type ArtifactStore } from '../storage/store';
-import type { SearchSummary } from '../workflows/search';
-import type { TrainSupernetResult } from '../workflows/supernet';
+import type { SearchSummary, TrainSupernetResult } from '../core/stage-results';
 
 export const RESULTS_FORMAT = 'scalenet.results/v1';
 export const RUN_MANIFEST_FORMAT = 'scalenet.run-manifest/v1';

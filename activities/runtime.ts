@@ -25,7 +25,10 @@ const datasets = new Map<string, Promise<Dataset>>();
 
 async function fetchSet(store: ArtifactStore, refs: DataRef['train']) {
   const parts = [];
-  for (const ref of refs) parts.push(unpackShard(await store.getVerified(ref), ref.key));
+  for (const ref of refs) {
+    parts.push(unpackShard(await store.getVerified(ref), ref.key));
+    noteProgress();
+  }
   return joinShards(parts);
 }
 
@@ -67,16 +70,36 @@ export function nonRetryableInput(err: unknown): never {
   throw err;
 }
 
+/** Default of `resources.noProgressSeconds` for callers that have no config at hand. */
+export const DEFAULT_NO_PROGRESS_SECONDS = 900;
+
+/**
+ * When this process last saw work move: a training step finished, a candidate was evaluated, a dataset shard
+ * was read. Per process, not per activity: a worker whose store or device stalls stalls all its activities.
+ */
+let lastProgressAt = Date.now();
+
+/** Records that work moved (see {@link keepAlive}). */
+export function noteProgress(): void {
+  lastProgressAt = Date.now();
+}
+
 /**
  * Awaits `work` while heartbeating every second, so slow preparation (downloading shards, restoring a
- * checkpoint) is not mistaken for a lost worker. The heartbeat keeps the details of the previous attempt
- * (its resume point) unless others are given.
+ * checkpoint) is not mistaken for a lost worker. A heartbeat means "work moves": once nothing has progressed
+ * (see {@link noteProgress}) for `noProgressSeconds` since `work` began, the heartbeats stop, Temporal times
+ * the attempt out after the heartbeat timeout and another attempt takes the work over. The heartbeat keeps
+ * the details of the previous attempt (its resume point) unless others are given.
  */
-export async function keepAlive<T>(work: Promise<T>, details?: unknown): Promise<T> {
+export async function keepAlive<T>(work: Promise<T>, details?: unknown, opts: { noProgressSeconds?: number } = {}): Promise<T> {
   const ctx = Context.current();
   details ??= ctx.info.heartbeatDetails;
+  const limitMs = (opts.noProgressSeconds ?? DEFAULT_NO_PROGRESS_SECONDS) * 1000;
+  const since = Date.now();
   ctx.heartbeat(details);
-  const timer = setInterval(() => ctx.heartbeat(details), 1_000);
+  const timer = setInterval(() => {
+    if (Date.now() - Math.max(since, lastProgressAt) < limitMs) ctx.heartbeat(details);
+  }, 1_000);
   try {
     return await work;
   } finally {

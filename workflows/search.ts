@@ -8,6 +8,7 @@ import { continueAsNew, getExternalWorkflowHandle, workflowInfo } from '@tempora
 import { resolveSpace } from '../core/config';
 import type { DataRef, RunContext } from '../core/pipeline';
 import type { ObjectRef } from '../core/refs';
+import type { SearchSummary } from '../core/stage-results';
 import { createSearch, isDone, nextCandidates, searchResult, submitFitness, type SearchResult, type SearchState } from '../core/search';
 import { computeActivities, lightActivities, type ActivityTuning } from './activities';
 import { deterministic } from './failures';
@@ -23,13 +24,7 @@ export interface SearchInput extends RunContext {
   computeSeconds?: number;
 }
 
-/** The search result without its (large) audit trail, which is stored in MinIO. */
-export interface SearchSummary {
-  result: Omit<SearchResult, 'generations' | 'choices' | 'initBases'>;
-  /** The full result (generation records, strategy choices) in the store. */
-  record: ObjectRef;
-  computeSeconds: number;
-}
+export type { SearchSummary };
 
 /** Split `items` into at most `parts` chunks of near-equal size, keeping order. */
 export function chunk<T>(items: readonly T[], parts: number): T[][] {
