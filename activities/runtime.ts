@@ -21,7 +21,69 @@ export function ensureBackend(): Promise<string> {
   return backend;
 }
 
-const datasets = new Map<string, Promise<Dataset>>();
+/**
+ * Bytes of prepared datasets a process keeps (least recently used first out; the dataset in use is always
+ * kept). `$SCALENET_DATASET_CACHE_BYTES` overrides the default of 2 GiB.
+ */
+export function datasetCacheLimit(): number {
+  const v = Number(process.env.SCALENET_DATASET_CACHE_BYTES);
+  return Number.isFinite(v) && v >= 0 ? v : 2 ** 31;
+}
+
+/** An LRU of values by key, bounded by the sum of their sizes; the newest entry is never evicted. */
+export class LruCache<V> {
+  private readonly map = new Map<string, { value: V; bytes: number }>();
+  constructor(private readonly limit: () => number) {}
+
+  get(key: string): V | undefined {
+    const e = this.map.get(key);
+    if (!e) return undefined;
+    this.map.delete(key);
+    this.map.set(key, e); // most recently used last
+    return e.value;
+  }
+
+  set(key: string, value: V, bytes = 0): void {
+    this.map.delete(key);
+    this.map.set(key, { value, bytes });
+    this.evict();
+  }
+
+  /** Records the size of an entry once known (a dataset's, after it loaded). */
+  resize(key: string, bytes: number): void {
+    const e = this.map.get(key);
+    if (!e) return;
+    e.bytes = bytes;
+    this.evict();
+  }
+
+  delete(key: string): void {
+    this.map.delete(key);
+  }
+
+  get bytes(): number {
+    let n = 0;
+    for (const e of this.map.values()) n += e.bytes;
+    return n;
+  }
+
+  keys(): string[] {
+    return [...this.map.keys()];
+  }
+
+  private evict(): void {
+    let total = this.bytes;
+    for (const [key, e] of this.map) {
+      if (total <= this.limit() || this.map.size <= 1) break;
+      this.map.delete(key);
+      total -= e.bytes;
+    }
+  }
+}
+
+const datasets = new LruCache<Promise<Dataset>>(datasetCacheLimit);
+
+const setBytes = (s: Dataset['train']) => s.images.byteLength + s.labels.byteLength;
 
 async function fetchSet(store: ArtifactStore, refs: DataRef['train']) {
   const parts = [];
@@ -33,8 +95,9 @@ async function fetchSet(store: ArtifactStore, refs: DataRef['train']) {
 }
 
 /**
- * The dataset of a prepared {@link DataRef}, read from the store (verified) once per process. Normalisation
- * is recomputed from the training split, exactly as data/loadDataset does, so every worker agrees.
+ * The dataset of a prepared {@link DataRef}, read from the store (verified) once per process while it stays in
+ * the size-bounded cache. Normalisation is recomputed from the training split, exactly as data/loadDataset
+ * does, so every worker agrees.
  */
 export function datasetFromRef(store: ArtifactStore, ref: DataRef, config: DatasetConfig): Promise<Dataset> {
   const key = [...ref.train, ...ref.minival, ...ref.test].map((r) => r.sha256).join(',');
@@ -52,7 +115,7 @@ export function datasetFromRef(store: ArtifactStore, ref: DataRef, config: Datas
         augmentation: augmentationFor(DatasetConfigSchema.parse(config), train.height),
       };
     })();
-    d.catch(() => datasets.delete(key));
+    d.then((ds) => datasets.resize(key, setBytes(ds.train) + setBytes(ds.minival) + setBytes(ds.test)), () => datasets.delete(key));
     datasets.set(key, d);
   }
   return d;
