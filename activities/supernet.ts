@@ -78,6 +78,7 @@ export function createSupernetActivities(store: ArtifactStore) {
           trainer, ck, configHash: input.configHash, endStep,
           everySteps: config.supernet.checkpoint.everySteps,
           everySeconds: config.supernet.checkpoint.everySeconds,
+          keep: config.resources.checkpointsKept,
           meta: async (final) => {
             const m = meta();
             if (!final) return m;

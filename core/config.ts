@@ -233,6 +233,8 @@ export const ResourcesSchema = z.object({
    * store read) before it stops heartbeating, so Temporal hands its work to another attempt.
    */
   noProgressSeconds: z.number().positive().max(MAX.seconds).default(900),
+  /** Intermediate checkpoints each training keeps (the newest; an epoch's or a model's final one is always kept). */
+  checkpointsKept: positiveInt.max(1000).default(3),
 }).strict();
 
 /** The whole run config. */

@@ -116,6 +116,16 @@ export class CheckpointStore {
     return { manifestRef, manifest, reused: false };
   }
 
+  /**
+   * Deletes the checkpoint of `step`: its manifest first (so a manifest never names missing objects), then
+   * its objects. Used for retention; a missing checkpoint is not an error.
+   */
+  async remove(step: number): Promise<void> {
+    const dir = `${this.key(stepDir(step))}/`;
+    if (await this.store.exists(this.manifestKey(step))) await this.store.remove(this.manifestKey(step));
+    for (const o of await this.store.list(dir)) await this.store.remove(o.key);
+  }
+
   /** Steps that have a manifest, newest first. */
   async steps(): Promise<number[]> {
     const listed = await this.store.list(this.prefix);
