@@ -112,7 +112,7 @@ describe('ScaleNet run on the tiny preset', { skip: skipWithoutServers, timeout:
     fleets.push(fleet);
     await fleet.add({ concurrency: 4 });
     const runId = uniqueId('tiny-conc');
-    await startTinyRun(client, fleet, runId, (c) => ({ ...c, resources: { ...c.resources, evaluationConcurrency: 4 } }));
+    await startTinyRun(client, fleet, runId, (c) => ({ ...c, resources: { ...c.resources, evaluationConcurrency: 4, checkpointsKept: 1 } }));
     const r = await runResults(client, store, runId);
     assert.deepEqual(comparable(r), comparable(reference));
     const evaluations = (await runHistory(client, runId)).entries.filter((e) => e.activity === 'evaluateCandidates');
@@ -121,6 +121,13 @@ describe('ScaleNet run on the tiny preset', { skip: skipWithoutServers, timeout:
       assert.equal(e.outcome, 'completed', `${e.workflowId}: ${e.lastFailure ?? ''}`);
       assert.equal(e.attempts, 1, `an evaluation needed ${e.attempts} attempts: ${e.lastFailure ?? ''}`);
     }
+    // Bounded growth: checkpoints name their step-log segments instead of repeating the epoch's log, and only
+    // the newest intermediate checkpoint (checkpointsKept: 1) and each epoch's final one are kept
+    // (tiny: 12 steps per epoch, a checkpoint every 4).
+    const ck = new CheckpointStore(store, runId, 'train-supernet');
+    const latest = await ck.loadLatestValid();
+    assert.ok(Array.isArray(latest?.manifest.meta.segments) && !('log' in latest.manifest.meta), JSON.stringify(latest?.manifest.meta));
+    assert.deepEqual(await ck.steps(), [24, 20, 12, 8]);
   });
 
   it('gives identical results when workers are killed in training and evaluation, Temporal restarts and MinIO is down for 30 s', async () => {
