@@ -130,6 +130,34 @@ describe('ScaleNet run on the tiny preset', { skip: skipWithoutServers, timeout:
     assert.deepEqual(await ck.steps(), [24, 20, 12, 8]);
   });
 
+  it('a zombie training worker (SIGSTOP past its heartbeat timeout, SIGCONT after another took over) changes nothing', async () => {
+    assert.ok(reference, 'needs the reference run');
+    const fleet = new TestFleet();
+    fleets.push(fleet);
+    const zombie = await fleet.add({ holdAtStep: 6 });
+    const runId = uniqueId('tiny-zombie');
+    await startTinyRun(client, fleet, runId);
+    const wf = `${runId}.train-supernet`;
+    // Mid-epoch, one checkpoint (step 4) behind: stop the process as a hung machine would be.
+    await eventually('the first worker at step 6', async () => (await heartbeatStep(client, wf)) === 6 || undefined, 240_000);
+    zombie.child.kill('SIGSTOP');
+    try {
+      await fleet.add();
+      // The heartbeat timeout (10 s) hands the epoch to the second worker, which resumes from step 4 and moves on.
+      await eventually('the second worker past step 8', async () => (await heartbeatStep(client, wf)) > 8 || undefined, 240_000);
+    } finally {
+      // The zombie wakes up still believing it owns the epoch: it learns otherwise at its next heartbeat and
+      // commits what it has on the way out. Its writes must not disturb the run.
+      zombie.child.kill('SIGCONT');
+    }
+    const r = await runResults(client, store, runId);
+    assert.deepEqual(comparable(r), comparable(reference));
+    const h = await runHistory(client, runId);
+    const notes = h.entries.flatMap((e) => e.notes);
+    assert.deepEqual(notes, [], 'no checkpoint was skipped as corrupt or foreign');
+    assert.ok(h.entries.some((e) => e.activity === 'trainSupernetEpoch' && e.attempts > 1), 'the epoch was taken over by a second attempt');
+  });
+
   it('gives identical results when workers are killed in training and evaluation, Temporal restarts and MinIO is down for 30 s', async () => {
     const fleet = new TestFleet();
     fleets.push(fleet);
