@@ -94,7 +94,7 @@ export function createEvaluationActivities(store: ArtifactStore) {
           if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`evaluation stopped after ${results.length} of ${input.candidates.length} candidates`);
           const r = await keepAlive(evaluateSubnetwork(trainer, c.arch as typeof c.arch & { stages: number[][] }, data, {
             bn: s.bnRecalibrationBatches > 0 ? 'recalibrate' : 'batch',
-            recalibration: { batches: s.bnRecalibrationBatches, batchSize: input.config.supernet.batchSize, seed: input.config.seed },
+            recalibration: { batches: s.bnRecalibrationBatches, batchSize: s.bnRecalibrationBatchSize, seed: input.config.seed },
             split: 'minival',
             batchSize: s.evalBatchSize,
             cache,

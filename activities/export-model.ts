@@ -1,14 +1,19 @@
 /**
- * Turning a retrained network into artifacts: a TensorFlow.js layers model (model.json + weights.bin,
- * loadable with `tf.loadLayersModel` once nn/layers is imported) stored in MinIO, and its latency.
+ * Turning a retrained network into artifacts: a TensorFlow.js layers model of stock layers (model.json +
+ * weights.bin, loadable with plain `tf.loadLayersModel`) stored in MinIO, and its latency where it will
+ * run: the ONNX export of the same weights in ONNX Runtime (batch 1, one thread).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { FamilyModel } from '../core/pipeline';
+import type { RetrainModel } from '../core/pipeline';
 import type { ObjectRef } from '../core/refs';
+import type { ScaledNetwork } from '../core/scaling';
 import type { Dataset } from '../data/dataset';
 import type { RecalibrateArgs } from '../nn/evaluate';
 import { modelFiles, WEIGHTS_FILE } from '../nn/io';
+import { weightsOfModel } from '../nn/layers';
+import { buildOnnxModel } from '../nn/onnx';
+import { onnxLatency, type OnnxLatency } from '../nn/onnx-runtime';
 import { extractSubnetworkModel } from '../nn/retrain';
 import type { StandaloneTrainer } from '../nn/trainer';
 import { objectKey, type ArtifactStore } from '../storage/store';
@@ -28,7 +33,7 @@ export async function modelArtifacts(model: tfl.LayersModel): Promise<{ json: Ui
 
 export interface ExportArgs {
   runId: string;
-  model: FamilyModel;
+  model: RetrainModel;
   trainer: StandaloneTrainer;
   data: Dataset;
   seed: number;
@@ -47,25 +52,14 @@ export async function exportRetrainedModel(store: ArtifactStore, a: ExportArgs):
   return { model, modelJson, weights: weightsRef };
 }
 
-/** Median milliseconds of one forward pass at batch 1 (after warm-up). */
-export async function measureLatencyMs(model: tfl.LayersModel, resolution: number, channels: number, runs = 20): Promise<number> {
-  const x = tf.zeros([1, resolution, resolution, channels]);
+/** Median batch-1 latency of `model` (built for `net`) exported to ONNX, in ONNX Runtime on the CPU with one thread. */
+export async function measureLatency(model: tfl.LayersModel, net: ScaledNetwork): Promise<OnnxLatency> {
+  const weights = weightsOfModel(model, net);
+  let bytes: Uint8Array;
   try {
-    const once = async () => {
-      const y = model.predict(x) as tf.Tensor;
-      await y.data();
-      y.dispose();
-    };
-    for (let i = 0; i < 3; i++) await once();
-    const times: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const t = performance.now();
-      await once();
-      times.push(performance.now() - t);
-    }
-    times.sort((p, q) => p - q);
-    return times[Math.floor(times.length / 2)]!;
+    bytes = buildOnnxModel(net, weights);
   } finally {
-    x.dispose();
+    weights.dispose();
   }
+  return onnxLatency(bytes, net.input.channels, net.input.resolution);
 }

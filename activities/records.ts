@@ -3,6 +3,7 @@
  * resumed search continues from), stage records, and at the end the results table and the run manifest
  * that lists every artifact with its sha256 and the stage that produced it (DESIGN §4).
  */
+import type { CalibrationReport } from '../core/calibration';
 import type { Family } from '../core/family';
 import type { DataRef, RetrainResult, RunContext, StageName } from '../core/pipeline';
 import type { ObjectRef } from '../core/refs';
@@ -28,8 +29,20 @@ export interface ResultRow {
   supernetAccuracy: number | null;
   /** Test accuracy after retraining from scratch. */
   retrainedAccuracy: number | null;
+  /** One test accuracy per seed when `retraining.seeds` > 1 (retrainedAccuracy is their mean). */
+  retrainedAccuracies?: number[] | null;
   /** Test accuracy of the compound-scaling baseline at the same level (searched/extrapolated rows). */
   baselineAccuracy: number | null;
+  /** The baseline's accuracy per seed (searched/extrapolated rows, when `retraining.seeds` > 1). */
+  baselineAccuracies?: number[] | null;
+  /** Searched/extrapolated rows: MACs of their baseline B_s. Baseline rows: MACs of their partner S_s. */
+  partnerMacs: number | null;
+  /** Baseline MACs ÷ searched MACs of the pair (within 1 % of 1 when the budgets match); null without a pair. */
+  macsRatio: number | null;
+  /** Baseline rows: the member compared with (`S2` for `B2`). */
+  partner: string | null;
+  /** Why a model has no retrained accuracy (e.g. not in `retraining.levels`); null when it was retrained. */
+  skipped: string | null;
   latencyMs: number | null;
   model_json: ObjectRef | null;
 }
@@ -42,6 +55,10 @@ export interface RunResults {
   base: number[][];
   family: ResultRow[];
   extrapolation: Family['extrapolation'];
+  /** Compound coefficients the baselines used. */
+  compound: Family['compound'];
+  /** Supernet trust score (calibration stage); null when the stage was off. */
+  calibration: CalibrationReport | null;
   supernet: { epochs: { epoch: number; meanLoss: number; resumedFromStep: number | null; fallbacks: number }[]; lossLogs: ObjectRef[] };
   search: { evaluations: number; fitness: number; record: ObjectRef };
   computeSeconds: Record<string, number>;
@@ -50,6 +67,9 @@ export interface RunResults {
 }
 
 export interface WriteResultsInput extends RunContext {
+  calibration?: CalibrationReport | null;
+  /** Why members were not retrained, by model name. */
+  skipped?: Record<string, string>;
   data: DataRef;
   supernet: TrainSupernetResult;
   search: SearchSummary;
@@ -63,16 +83,25 @@ const stateKey = (runId: string, n: number) => objectKey('runs', runId, 'search'
 
 export function buildResults(i: WriteResultsInput): RunResults {
   const retrained = new Map(i.retrained.map((r) => [r.name, r]));
+  const byName = new Map(i.family.models.map((m) => [m.name, m]));
   const family: ResultRow[] = i.family.models.map((m) => {
     const r = retrained.get(m.name);
     const baseline = m.kind === 'baseline' ? null : retrained.get(`B${m.level}`);
+    const pair = m.kind === 'baseline' ? byName.get(m.budget?.partner ?? `S${m.level}`) : byName.get(`B${m.level}`);
+    const [sMacs, bMacs] = m.kind === 'baseline' ? [pair?.macs, m.macs] : [m.macs, pair?.macs];
     return {
       model: m.name, kind: m.kind, level: m.level,
       depth: m.arch.depth, width: m.arch.width, resolution: m.arch.resolution,
       macs: m.macs, params: m.params,
       supernetAccuracy: m.supernetAccuracy,
       retrainedAccuracy: r?.testAccuracy ?? null,
+      retrainedAccuracies: r?.testAccuracies ?? null,
       baselineAccuracy: baseline?.testAccuracy ?? null,
+      baselineAccuracies: baseline?.testAccuracies ?? null,
+      partnerMacs: pair?.macs ?? null,
+      macsRatio: sMacs !== undefined && bMacs !== undefined ? bMacs / sMacs : null,
+      partner: m.kind === 'baseline' ? (m.budget?.partner ?? null) : null,
+      skipped: r ? null : (i.skipped?.[m.name] ?? 'not retrained'),
       latencyMs: r?.latencyMs ?? null,
       model_json: r?.modelJson ?? null,
     };
@@ -85,6 +114,8 @@ export function buildResults(i: WriteResultsInput): RunResults {
     base: i.search.result.base,
     family,
     extrapolation: i.family.extrapolation,
+    compound: i.family.compound,
+    calibration: i.calibration ?? null,
     supernet: {
       epochs: i.supernet.epochs.map((e) => ({ epoch: e.epoch, meanLoss: e.meanLoss, resumedFromStep: e.resumedFromStep, fallbacks: e.fallbacks.length })),
       lossLogs: i.supernet.epochs.map((e) => e.lossLog),

@@ -1,7 +1,7 @@
 /**
  * Stage 5 activity: retrain one family member (or baseline) from scratch with the run's recipe
  * (DESIGN §3.9), checkpointing like supernet training, then measure test accuracy (BN statistics
- * recalibrated on training batches), latency at batch 1, and export the model. A model whose final
+ * recalibrated on training batches), latency at batch 1 (ONNX Runtime, one thread), and export the model. A model whose final
  * checkpoint exists returns its recorded result at once (resume).
  */
 import { resolveSpace, type RunConfig } from '../core/config';
@@ -13,7 +13,7 @@ import { StandaloneTrainer } from '../nn/trainer';
 import { CheckpointStore } from '../storage/checkpoints';
 import type { ArtifactStore } from '../storage/store';
 import { decodeTrainer, resumePoint, trainWithCheckpoints } from './checkpointing';
-import { exportRetrainedModel, measureLatencyMs } from './export-model';
+import { exportRetrainedModel, measureLatency } from './export-model';
 import { datasetFromRef, ensureBackend, keepAlive, nonRetryableInput } from './runtime';
 
 interface RetrainMeta extends Record<string, unknown> {
@@ -21,14 +21,19 @@ interface RetrainMeta extends Record<string, unknown> {
   done?: RetrainResult;
 }
 
-export function retrainRecipe(config: RunConfig, stepsPerEpoch: number): TrainingRecipeInput {
+/**
+ * The recipe of a retraining: `retraining.epochs` of `stepsPerEpoch` steps, or `steps` when given (a
+ * calibration retraining), with the warm-up the same fraction of the schedule.
+ */
+export function retrainRecipe(config: RunConfig, stepsPerEpoch: number, steps = config.retraining.epochs * stepsPerEpoch): TrainingRecipeInput {
   const r = config.retraining;
   const s = config.supernet;
   return {
-    steps: r.epochs * stepsPerEpoch,
+    steps,
     batchSize: r.batchSize,
     learningRate: r.lr,
-    warmupSteps: Math.round(r.warmupEpochs * stepsPerEpoch),
+    warmupSteps: Math.round((r.warmupEpochs / r.epochs) * steps),
+    augment: r.augment,
     momentum: s.momentum,
     nesterov: s.nesterov,
     weightDecay: s.weightDecay,
@@ -52,7 +57,8 @@ export function createRetrainActivities(store: ArtifactStore) {
         nonRetryableInput(err);
       }
       const stepsPerEpoch = config.retraining.stepsPerEpoch ?? Math.ceil(input.data.counts.train / config.retraining.batchSize);
-      const endStep = config.retraining.epochs * stepsPerEpoch;
+      const endStep = input.schedule?.steps ?? config.retraining.epochs * stepsPerEpoch;
+      const testImages = input.schedule ? input.schedule.testImages : config.retraining.testImages;
       const ck = new CheckpointStore(store, runId, 'retrain', model.name);
       const loaded = await keepAlive(resumePoint(ck, endStep, input.configHash));
       const prior = loaded?.manifest.meta as RetrainMeta | undefined;
@@ -61,7 +67,7 @@ export function createRetrainActivities(store: ArtifactStore) {
       const data = await keepAlive(datasetFromRef(store, input.data, config.dataset));
       const trainer = loaded
         ? StandaloneTrainer.restore({ space, data }, decodeTrainer(loaded.objects))
-        : StandaloneTrainer.create({ space, data, seed: config.seed, arch: model.arch, recipe: retrainRecipe(config, stepsPerEpoch) });
+        : StandaloneTrainer.create({ space, data, seed: config.seed + (input.repeat ?? 0), arch: model.arch, recipe: retrainRecipe(config, stepsPerEpoch, endStep) });
       try {
         const t0 = Date.now();
         const priorSeconds = prior?.computeSeconds ?? 0;
@@ -74,14 +80,14 @@ export function createRetrainActivities(store: ArtifactStore) {
           meta: async (isFinal) => {
             if (!isFinal) return { computeSeconds: seconds() };
             const test = await keepAlive(evaluateSubnetwork(trainer, model.arch, data, {
-              split: 'test', maxImages: config.retraining.testImages ?? undefined, recalibration: { ...REPORT_RECALIBRATION, seed: config.seed },
+              split: 'test', maxImages: testImages ?? undefined, recalibration: { ...REPORT_RECALIBRATION, seed: config.seed },
               batchSize: config.search.evalBatchSize,
             }));
             const exported = await keepAlive(exportRetrainedModel(store, { runId, model, trainer, data, seed: config.seed, recalibration: REPORT_RECALIBRATION, testAccuracy: test.accuracy, backend }));
-            const latencyMs = await keepAlive(measureLatencyMs(exported.model, model.arch.resolution, data.imageShape[2]));
+            const latencyMs = (await keepAlive(measureLatency(exported.model, scaleNetwork(space, model.arch)))).ms; // ONNX Runtime, batch 1, 1 thread
             exported.model.dispose();
             const done: RetrainResult = {
-              name: model.name, testAccuracy: test.accuracy, epochs: config.retraining.epochs, steps: endStep,
+              name: model.name, testAccuracy: test.accuracy, epochs: endStep / stepsPerEpoch, steps: endStep,
               modelJson: exported.modelJson, weights: exported.weights, latencyMs, computeSeconds: seconds(), fallbacks,
             };
             return { computeSeconds: done.computeSeconds, done };

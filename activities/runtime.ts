@@ -3,12 +3,15 @@
  * datasets (fetched from the store once per content hash), and helpers for heartbeats and cancellation.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { DataRef } from '../core/pipeline';
+import type { DataRef, ImageFolderInfo } from '../core/pipeline';
 import { ERROR_CLASSES, InvalidInputError } from '../core/errors';
 import { augmentationFor, DatasetConfigSchema } from '../data/config';
 import type { Dataset } from '../data/dataset';
 import { joinShards, unpackShard } from '../data/shards';
+import { unpackEncodedShard, type EncodedImage } from '../data/encoded-shards';
+import type { EncodedSplit } from '../data/stream';
 import { channelStats } from '../data/tensor';
+import type { ImageSet } from '../data/types';
 import { initBackend, type BackendKind } from '../nn/backend';
 import type { ArtifactStore } from '../storage/store';
 import type { DatasetConfig } from '../core/config';
@@ -96,12 +99,16 @@ async function fetchSet(store: ArtifactStore, refs: DataRef['train']) {
 
 /**
  * The dataset of a prepared {@link DataRef}, read from the store (verified) once per process while it stays in
- * the size-bounded cache. Normalisation is recomputed from the training split, exactly as data/loadDataset
- * does, so every worker agrees.
+ * the size-bounded cache. Normalisation
+ * is recomputed from the training split, exactly as data/loadDataset does, so every worker agrees.
  */
 export function datasetFromRef(store: ArtifactStore, ref: DataRef, config: DatasetConfig): Promise<Dataset> {
   const key = [...ref.train, ...ref.minival, ...ref.test].map((r) => r.sha256).join(',');
   let d = datasets.get(key);
+  if (!d && ref.imageFolder && config.kind === 'image-folder') {
+    d = Promise.resolve(streamedDataset(store, ref, ref.imageFolder, config));
+    datasets.set(key, d);
+  }
   if (!d) {
     d = (async () => {
       const [train, minival, test] = [await fetchSet(store, ref.train), await fetchSet(store, ref.minival), await fetchSet(store, ref.test)];
@@ -119,6 +126,59 @@ export function datasetFromRef(store: ArtifactStore, ref: DataRef, config: Datas
     datasets.set(key, d);
   }
   return d;
+}
+
+/**
+ * Encoded shards held by this process, least recently used first. Bounded (SCALENET_SHARD_CACHE_MB,
+ * default 32) so that memory stays flat whatever the dataset's size; BN recalibration re-reads the same
+ * few training shards for every candidate, which is what the cache is for.
+ */
+const shardCache = new Map<string, { bytes: number; images: Promise<EncodedImage[]> }>();
+let shardCacheBytes = 0;
+
+function cachedShard(store: ArtifactStore, ref: DataRef['train'][number]): Promise<EncodedImage[]> {
+  const hit = shardCache.get(ref.sha256);
+  if (hit) {
+    shardCache.delete(ref.sha256);
+    shardCache.set(ref.sha256, hit);
+    return hit.images;
+  }
+  const images = store.getVerified(ref).then((b) => unpackEncodedShard(b, ref.key));
+  images.catch(() => {
+    if (shardCache.get(ref.sha256)?.images === images) {
+      shardCache.delete(ref.sha256);
+      shardCacheBytes -= ref.bytes;
+    }
+  });
+  const cap = Number(process.env.SCALENET_SHARD_CACHE_MB ?? 32) * 2 ** 20;
+  shardCache.set(ref.sha256, { bytes: ref.bytes, images });
+  shardCacheBytes += ref.bytes;
+  for (const [k, v] of shardCache) {
+    if (shardCacheBytes <= cap || k === ref.sha256) break;
+    shardCache.delete(k);
+    shardCacheBytes -= v.bytes;
+  }
+  return images;
+}
+
+const emptySet = (channels: number): ImageSet => ({ images: new Uint8Array(0), labels: new Int32Array(0), count: 0, height: 0, width: 0, channels });
+
+/** An image-folder dataset as a worker sees it: shards streamed from the store, nothing else needed. */
+function streamedDataset(store: ArtifactStore, ref: DataRef, info: ImageFolderInfo, config: Extract<DatasetConfig, { kind: 'image-folder' }>): Dataset {
+  const split = (refs: DataRef['train'], count: number): EncodedSplit => ({
+    count, shards: refs.length, load: (i) => cachedShard(store, refs[i] as DataRef['train'][number]),
+  });
+  return {
+    train: emptySet(info.channels), minival: emptySet(info.channels), test: emptySet(info.channels),
+    imageShape: ref.imageShape,
+    classes: ref.classes,
+    normalization: info.normalization,
+    augmentation: { crop: true, cropPadding: 0, flip: config.flip },
+    streaming: {
+      train: split(ref.train, ref.counts.train), minival: split(ref.minival, ref.counts.minival), test: split(ref.test, ref.counts.test),
+      channels: info.channels, maxPixels: config.maxPixels, randomResizedCrop: config.randomResizedCrop, flip: config.flip,
+    },
+  };
 }
 
 /**

@@ -50,6 +50,7 @@ export function supernetRecipe(config: RunConfig, stepsPerEpoch: number): Traini
     labelSmoothing: s.labelSmoothing,
     sampler: s.sampling,
     levelWeights: s.levelWeights,
+    augment: s.augment,
   };
 }
 

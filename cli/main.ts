@@ -6,8 +6,10 @@
 import { Command, CommanderError } from 'commander';
 import { ZodError } from 'zod';
 import { registerCoreCommands } from './commands/core';
+import { registerDataCommands } from './commands/data';
 import { registerDemoCommand } from './commands/demo';
 import { registerExportCommand } from './commands/export';
+import { registerPredictCommand } from './commands/predict';
 import { registerInfraCommands } from './commands/infra';
 import { registerReportCommand } from './commands/report';
 import { registerRunCommands } from './commands/run';
@@ -37,8 +39,10 @@ Exit codes: 0 ok, 2 bad input, 1 anything else.`,
   registerRunCommands(program);
   registerReportCommand(program);
   registerExportCommand(program);
+  registerPredictCommand(program);
   registerDemoCommand(program);
   registerCoreCommands(program);
+  registerDataCommands(program);
   return program;
 }
 

@@ -48,6 +48,38 @@ export const AugmentationSchema = z.object({
   flip: z.boolean().optional(),
 }).strict();
 
+const unitInterval = z.number().gt(0).lte(1);
+
+/**
+ * A folder of images per class, on local disk or in the run's object store (data/image-folder.ts). It is
+ * read once by prepare-data, packed as encoded files into shards, and streamed from there (issue 13).
+ */
+export const ImageFolderDatasetSchema = z.object({
+  kind: z.literal('image-folder'),
+  /** Local directory or `s3://bucket/prefix`; each sub-folder is a class, class ids follow sorted names. */
+  train: path,
+  /** Same layout and class names as `train`. */
+  test: path,
+  /** Optional minival source; default: `search.minivalSize` images held out of `train`, stratified and seeded. */
+  val: path.optional(),
+  /** Channels fed to the network: 1 (grayscale) or 3 (sRGB); images are converted. Default 3. */
+  channels: z.union([z.literal(1), z.literal(3)]).default(3),
+  /** `fail` (default): a bad file fails prepare-data naming it; `skip`: it is left out and counted. */
+  onBadImage: z.enum(['fail', 'skip']).default('fail'),
+  /** Decoded-pixel cap per image (width × height), against decompression bombs. Default 40 M. */
+  maxPixels: positiveInt.default(40_000_000),
+  /** Training random-resized-crop: area fraction and aspect-ratio ranges (ImageNet defaults). */
+  randomResizedCrop: z.object({
+    scale: z.tuple([unitInterval, unitInterval]).default([0.08, 1]),
+    ratio: z.tuple([z.number().positive(), z.number().positive()]).default([3 / 4, 4 / 3]),
+  }).strict().prefault({}),
+  /** Random horizontal flip in training. Default true. */
+  flip: z.boolean().default(true),
+  /** Encoded images per shard in the object store. Default 1000. */
+  imagesPerShard: positiveInt.default(1000),
+}).strict();
+export type ImageFolderDataset = z.output<typeof ImageFolderDatasetSchema>;
+
 /**
  * Where the images come from. `kind` selects the reader in data/. This is the only dataset schema: data/
  * parses with it too (two schemas once disagreed about `synthetic` and such runs could never start).
@@ -87,7 +119,8 @@ export const DatasetSchema = z.discriminatedUnion('kind', [
     seed: z.int().default(0),
     augment: AugmentationSchema.optional(),
   }).strict(),
-], { error: `dataset.kind must be one of: fashion-mnist, idx, cifar10, cifar100, synthetic` });
+  ImageFolderDatasetSchema,
+], { error: `dataset.kind must be one of: fashion-mnist, idx, cifar10, cifar100, synthetic, image-folder` });
 
 /** Space overrides applied on top of a preset (each optional). */
 const SpaceOverridesSchema = z.object({
@@ -123,7 +156,7 @@ export const SupernetSchema = z.object({
   /** On conv/FC weights only; BN parameters and biases get none. */
   weightDecay: z.number().nonnegative().default(4e-5),
   labelSmoothing: z.number().min(0).max(1).default(0.1),
-  /** Crop/flip augmentation for small images. */
+  /** Crop/flip augmentation of training batches (the dataset's per-kind defaults); false = plain batches. */
   augment: z.boolean().default(true),
   checkpoint: z.object({
     everySteps: positiveInt.max(MAX.stepsPerEpoch).default(200),
@@ -132,8 +165,6 @@ export const SupernetSchema = z.object({
   /** `hierarchical` (ScaleNet) or `uniform` (ablation: multipliers from the union of all grids). */
   sampling: z.enum(['hierarchical', 'uniform']).default('hierarchical'),
   levelWeights: LevelWeightsSchema.default('gridSize'),
-  /** Channel slicing of shared tensors: `left` (default) or BCNet-style `bilateral`. */
-  slicing: z.enum(['left', 'bilateral']).default('left'),
 }).strict();
 
 /** Markov-chain evolutionary search (DESIGN §3.6–3.7). */
@@ -162,7 +193,12 @@ export const SearchConfigSchema = z.object({
   /** Images held out of the training split to rank candidates (never the test set). */
   minivalSize: positiveInt.max(MAX.images).default(1000),
   /** Training batches used to recalibrate BN statistics before each evaluation (0 = batch statistics). */
-  bnRecalibrationBatches: z.int().nonnegative().max(MAX.batches).default(4),
+  bnRecalibrationBatches: z.int().nonnegative().max(MAX.batches).default(8),
+  /**
+   * Images per recalibration batch. Population statistics from a few dozen images are noisy enough to
+   * reorder candidates; ~500 images (8 × 64) ranked the demo's sub-networks stably (bench/README.md).
+   */
+  bnRecalibrationBatchSize: positiveInt.max(MAX.batchSize).default(64),
   /** Overrides the space's scaled-FLOPs tolerance (MACs, multiplied by 2^s); default: the space's. */
   scaleTolerance: z.number().nonnegative().optional(),
 }).strict();
@@ -190,8 +226,24 @@ export const RetrainingSchema = z.object({
   batchSize: positiveInt.max(MAX.batchSize).default(64),
   lr: z.number().positive().default(0.05),
   warmupEpochs: z.number().nonnegative().max(MAX.epochs).default(1),
-  /** Also retrain the EfficientNet compound-scaling family of the same S0 to the same FLOPs. */
+  /** Crop/flip augmentation of training batches (the dataset's per-kind defaults); false = plain batches. */
+  augment: z.boolean().default(true),
+  /**
+   * Also retrain the EfficientNet compound-scaling baseline B_s of the same S0 for every retrained S_s
+   * (s ≥ 1), each solved for the MACs of its S_s within 1 %.
+   */
   baselines: z.boolean().default(true),
+  /** Compound-scaling coefficients of the baselines: depth α^φ, width β^φ, resolution γ^φ (EfficientNet's). */
+  compound: z.object({
+    alpha: z.number().min(1).max(4).default(1.2),
+    beta: z.number().min(1).max(4).default(1.1),
+    gamma: z.number().min(1).max(4).default(1.15),
+  }).strict().prefault({}),
+  /**
+   * Independent retrainings of each model, with seeds seed, seed+1, …: results give the mean and the
+   * half-range, so a difference between S_s and B_s can be told from seed noise.
+   */
+  seeds: positiveInt.max(16).default(1),
   /** Which family members to retrain (level indices, including extrapolated ones); null = all. */
   levels: z.array(z.int().nonnegative().max(64)).nullable().default(null),
 }).strict();
@@ -204,6 +256,19 @@ function RetryBudgetSchema(attempts: number, seconds: number) {
   }).strict().prefault({});
 }
 
+/**
+ * Supernet trust score: retrain K sub-networks sampled across the levels and compare their retrained
+ * accuracy with the accuracy the shared weights gave them (Kendall's τ, Spearman's ρ). Off when K = 0.
+ */
+export const CalibrationSchema = z.object({
+  /** K: sub-networks to sample and retrain (0 = no calibration stage). */
+  subnets: z.int().min(0).max(64).default(0),
+  /** Training steps of each calibration retraining (recipe otherwise as in `retraining`). */
+  steps: positiveInt.max(1_000_000).default(300),
+  /** Test images scored per calibration model; null = the whole test split. */
+  testImages: positiveInt.nullable().default(null),
+}).strict();
+
 /** Where the work runs. */
 export const ResourcesSchema = z.object({
   /** Default: everything on `scalenet-cpu` (works anywhere); point `compute` at `scalenet-gpu` on GPU workers. */
@@ -213,8 +278,11 @@ export const ResourcesSchema = z.object({
     /** Light activities: data preparation, reports, manifests. */
     light: z.string().min(1).default('scalenet-cpu'),
   }).strict().prefault({}),
-  /** Candidates evaluated concurrently during the search. */
-  evaluationConcurrency: positiveInt.max(MAX.evaluationConcurrency).default(1),
+  /**
+   * Chunks of candidates evaluated concurrently during the search (one per worker process that can take
+   * one). `auto` (default): the submitting machine's core count, resolved by the CLI when the run starts.
+   */
+  evaluationConcurrency: z.union([positiveInt.max(MAX.evaluationConcurrency), z.literal('auto')]).default('auto'),
   /**
    * Retry budget per activity kind for transient failures (input, format, integrity and invariant errors never
    * retry): at most `maximumAttempts` attempts, and all of them within `scheduleToCloseSeconds` of the first.
@@ -250,6 +318,7 @@ export const RunConfigSchema = z.object({
   search: SearchConfigSchema.prefault({}),
   extrapolation: ExtrapolationSchema.prefault({}),
   retraining: RetrainingSchema.prefault({}),
+  calibration: CalibrationSchema.prefault({}),
   resources: ResourcesSchema.prefault({}),
 }).strict();
 
@@ -266,6 +335,8 @@ function datasetShape(d: DatasetConfig): { classes?: number; channels?: number }
     case 'cifar100': return { classes: 100, channels: 3 };
     case 'synthetic': return { classes: d.classes, channels: d.channels };
     case 'idx': return { channels: 1 };
+    // Classes are the folder names, known only when prepare-data lists them; it checks them against the space.
+    case 'image-folder': return { channels: d.channels };
   }
 }
 
@@ -332,6 +403,15 @@ function checkLevelWeights(config: RunConfig, space: SearchSpace, issues: InputI
   if (Array.isArray(fw) && fw.length !== space.levels.length - 1) {
     issues.push({ path: 'search.fitnessWeights', message: `expected ${space.levels.length - 1} weights (one per level 1..${space.levels.length - 1}), got ${fw.length}` });
   }
+  // Optional chaining: child workflows of runs started before these fields existed get the old config.
+  const c = config.retraining.compound as RunConfig['retraining']['compound'] | undefined;
+  if (c?.alpha === 1 && c.beta === 1 && c.gamma === 1) {
+    issues.push({ path: 'retraining.compound', message: 'α, β and γ are all 1, so the baselines could never grow; raise at least one above 1' });
+  }
+  const k = (config.calibration as RunConfig['calibration'] | undefined)?.subnets ?? 0;
+  if (k > 0 && k < 3) {
+    issues.push({ path: 'calibration.subnets', message: `a rank correlation needs at least 3 sub-networks, got ${k}; use 0 to switch calibration off` });
+  }
   if (config.search.tournamentSize > config.search.population) {
     issues.push({ path: 'search.tournamentSize', message: `must not exceed search.population (${config.search.population})` });
   }
@@ -358,6 +438,22 @@ export function resolveSpace(config: RunConfig): SearchSpace {
   const { space, issues } = buildSpace(config);
   if (!space || issues.length > 0) throw new InvalidInputError('config', issues);
   return space;
+}
+
+/**
+ * The config with its machine-dependent defaults decided: `resources.evaluationConcurrency: auto` becomes
+ * `cores`. The CLI calls this before a run starts, so the run (and its hash) records what was used.
+ */
+export function withMachineDefaults(config: RunConfig, cores: number): RunConfig {
+  const r = config.resources;
+  if (r.evaluationConcurrency !== 'auto') return config;
+  return { ...config, resources: { ...r, evaluationConcurrency: Math.max(1, Math.floor(cores)) } };
+}
+
+/** Evaluation chunks per search batch: the config's number; `auto` left unresolved counts as 1. */
+export function evaluationConcurrency(config: RunConfig): number {
+  const c = config.resources.evaluationConcurrency;
+  return c === 'auto' ? 1 : c;
 }
 
 /** SHA-256 (hex) of the config's canonical JSON with defaults applied: equal meaning, equal hash. */

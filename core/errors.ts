@@ -88,12 +88,16 @@ export const ERROR_CLASSES: Readonly<Record<string, FailureClass>> = {
   ConfigMismatchError: 'input',
   RunPrefixConflict: 'input',
   DatasetFormatError: 'format',
+  /** An image of an image-folder dataset that cannot be decoded or breaks a limit (pixels, channels). */
+  BadImageError: 'format',
   /** A referenced object whose bytes do not match its sha256, or that is gone: re-reading gives the same. */
   IntegrityError: 'integrity',
   ObjectNotFoundError: 'integrity',
   /** Deterministic code asked for something impossible (an empty IDX file, a level that does not exist). */
   RangeError: 'invariant',
   SearchProtocolError: 'invariant',
+  /** An exported model whose logits differ from the engine's: the same export would differ again. */
+  ExportCheckError: 'invariant',
   ExtrapolationError: 'invariant',
   /** The object store did not answer in time (after the store's own bounded retries). */
   StoreTimeoutError: 'transient',

@@ -8,7 +8,7 @@ import type { ObjectRef } from './refs';
 import type { Candidate } from './search-state';
 
 /** Stages of a run, in order (also the values of the ScaleNetStage search attribute). */
-export const STAGES = ['prepare-data', 'train-supernet', 'search', 'extrapolate', 'retrain', 'report'] as const;
+export const STAGES = ['prepare-data', 'train-supernet', 'search', 'extrapolate', 'calibration', 'retrain', 'report'] as const;
 export type StageName = (typeof STAGES)[number];
 
 /** What every activity of a run receives: the run's identity and its validated config. */
@@ -26,6 +26,20 @@ export interface DataRef {
   imageShape: [number, number, number];
   classes: number;
   counts: { train: number; minival: number; test: number };
+  /** Image-folder datasets only: the shards hold encoded files, decoded while streaming (data/stream.ts). */
+  imageFolder?: ImageFolderInfo;
+}
+
+/** What prepare-data learnt about an image folder; saved with the run. */
+export interface ImageFolderInfo {
+  /** Class names (sorted sub-folder names); class id = index. */
+  classNames: string[];
+  channels: 1 | 3;
+  /** Per-channel mean/std of pixel/255 over the training split. */
+  normalization: { mean: number[]; std: number[] };
+  /** Files left out under `onBadImage: skip` (the first 100, with reasons) and how many in all. */
+  skipped: { file: string; reason: string }[];
+  skippedCount: number;
 }
 
 /** A previous checkpoint that was skipped because it was corrupt or incomplete (shown in history). */
@@ -80,16 +94,34 @@ export interface FamilyModel {
   params: number;
   /** Minival accuracy read off the shared weights (searched members only). */
   supernetAccuracy: number | null;
+  /**
+   * Baselines only: the member this baseline is compared with (`S2` for `B2`) and how its budget was met
+   * (MACs target = the partner's MACs; width trimmed off the compound curve to meet it within 1 %).
+   */
+  budget?: { partner: string; targetMacs: number; relativeError: number; phi: number; widthTrim: number; withinTolerance: boolean };
 }
+
+/** What a retraining child trains: a family member, or a sub-network sampled for calibration (C1, C2, …). */
+export type RetrainModel = FamilyModel | (Omit<FamilyModel, 'kind'> & { kind: 'calibration' });
 
 export interface RetrainInput extends RunContext {
   data: DataRef;
-  model: FamilyModel;
+  model: RetrainModel;
+  /**
+   * Calibration retraining: this many steps (warm-up the same fraction of the schedule as `retraining`)
+   * and this many test images (null = all), instead of `retraining.epochs` and `retraining.testImages`.
+   */
+  schedule?: { steps: number; testImages: number | null };
+  /** 0-based repeat of `retraining.seeds` (trainer seed = config seed + repeat); default 0. */
+  repeat?: number;
 }
 
 export interface RetrainResult {
   name: string;
+  /** Test accuracy; with `retraining.seeds` > 1, the mean over the seeds. */
   testAccuracy: number;
+  /** One test accuracy per seed (set when the workflow combined several retrainings of one model). */
+  testAccuracies?: number[];
   epochs: number;
   steps: number;
   /** The exported TensorFlow.js model: model.json and its weights. */

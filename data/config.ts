@@ -29,9 +29,11 @@ export interface Augmentation {
  */
 export function augmentationFor(config: DatasetConfig, height: number): Augmentation {
   const flipDefault = config.kind === 'cifar10' || config.kind === 'cifar100' || config.kind === 'fashion-mnist';
+  // image-folder datasets have their own augmentation (random-resized-crop, `flip`), applied while streaming.
+  const augment = 'augment' in config ? config.augment : undefined;
   return {
-    crop: config.augment?.crop ?? true,
-    cropPadding: config.augment?.cropPadding ?? Math.ceil(height / 8),
-    flip: config.augment?.flip ?? flipDefault,
+    crop: augment?.crop ?? true,
+    cropPadding: augment?.cropPadding ?? Math.ceil(height / 8),
+    flip: augment?.flip ?? (config.kind === 'image-folder' ? config.flip : flipDefault),
   };
 }

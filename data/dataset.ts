@@ -8,6 +8,7 @@ import { DatasetNotFoundError } from './errors';
 import { readIdxImageSet } from './idx';
 import { syntheticDataset } from './synthetic';
 import { channelStats, type Normalization } from './tensor';
+import type { StreamingData } from './stream';
 import { subset, type ImageSet } from './types';
 
 /** A loaded dataset: training data with minival held out, the untouched test set, and its metadata. */
@@ -24,6 +25,11 @@ export interface Dataset {
   readonly normalization: Normalization;
   /** Augmentation for training batches (resolved per-kind defaults). */
   readonly augmentation: Augmentation;
+  /**
+   * Image-folder datasets: batches are streamed and decoded from encoded shards (data/stream.ts), and
+   * `train`, `minival` and `test` above are empty. Absent for the in-memory kinds.
+   */
+  readonly streaming?: StreamingData;
 }
 
 /** Options of {@link loadDataset}. */
@@ -96,6 +102,8 @@ export function loadDataset(config: DatasetConfigInput, args: LoadDatasetArgs = 
       ({ train, test } = syntheticDataset({ ...cfg, height: cfg.resolution, width: cfg.resolution }));
       classes = cfg.classes;
       break;
+    case 'image-folder':
+      throw new InvalidInputError('dataset config', [{ path: 'dataset.kind', message: 'image-folder datasets are streamed by prepare-data (data/image-folder.ts), not loaded whole' }]);
   }
   const minivalSize = Math.min(args.minivalSize ?? 10000, Math.floor(train.count / 2));
   const split = splitMinival(train, minivalSize, args.seed ?? 0);

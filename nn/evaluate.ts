@@ -8,8 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { architectureKey, type Architecture } from '../core/arch';
 import { scaleNetwork, type ScaledNetwork } from '../core/scaling';
 import type { SearchSpace } from '../core/space';
-import { BatchStream, sequentialBatches } from '../data/batcher';
 import type { Dataset } from '../data/dataset';
+import { calibrationBatches, evaluationBatches, splitCount, type StreamingData } from '../data/stream';
 import { batchToTensor } from '../data/tensor';
 import type { ImageSet } from '../data/types';
 import { batchStatsConvBn, conv, forwardNetwork, storedStatsConvBn, BN_EPSILON, type ConvBn, type ParamLookup } from './forward';
@@ -81,12 +81,13 @@ export interface RecalibrateArgs {
  * accumulated over all pixels of all batches (forward in training mode, as during supernet training),
  * then var = E[x²] − E[x]². Yields to the event loop between batches.
  */
-export async function recalibrateBn(store: ParamStore, net: ScaledNetwork, train: ImageSet, norm: Dataset['normalization'], args: RecalibrateArgs = {}): Promise<BnStats> {
+export async function recalibrateBn(store: ParamStore, net: ScaledNetwork, train: ImageSet | StreamingData, norm: Dataset['normalization'], args: RecalibrateArgs = {}): Promise<BnStats> {
   const batches = args.batches ?? 10;
-  const stream = new BatchStream(train, { batchSize: args.batchSize ?? 64, seed: args.seed ?? 0 });
+  const stream = calibrationBatches(train, { batchSize: args.batchSize ?? 64, seed: args.seed ?? 0 });
   const sums = new Map<string, { s1: tf.Tensor; s2: tf.Tensor; n: number }>();
   for (let i = 0; i < batches; i++) {
-    const batch = stream.next();
+    const b = stream.next(net.input.resolution);
+    const batch = b instanceof Promise ? await b : b;
     tf.tidy(() => {
       const x = batchToTensor(batch, norm, net.input.resolution);
       const p = sliceLookup(store, net);
@@ -274,8 +275,8 @@ function countCorrect(logits: tf.Tensor2D, labels: Int32Array): number {
 export async function evaluateSubnetwork(source: WeightSource, arch: Architecture, data: Dataset, opts: EvaluateArgs = {}): Promise<EvaluationResult> {
   const bn = opts.bn ?? 'recalibrate';
   const split = opts.split ?? 'minival';
-  const set = split === 'minival' ? data.minival : data.test;
-  const total = Math.min(opts.maxImages ?? set.count, set.count);
+  const count = splitCount(data, split);
+  const total = Math.min(opts.maxImages ?? count, count);
   const r = opts.recalibration ?? {};
   const key = `${architectureKey(arch)}|bn=${bn}|${bn === 'recalibrate' ? `cal=${r.batches ?? 10}x${r.batchSize ?? 64}@${r.seed ?? 0}|` : ''}${split}:${total}|step=${source.step}`;
   const hit = opts.cache?.get(key);
@@ -285,14 +286,14 @@ export async function evaluateSubnetwork(source: WeightSource, arch: Architectur
   let folded: FoldedNetwork | undefined;
   try {
     if (bn !== 'batch') {
-      const stats = bn === 'recalibrate' ? await recalibrateBn(source.store, net, data.train, data.normalization, r) : runningStats(source.store, net);
+      const stats = bn === 'recalibrate' ? await recalibrateBn(source.store, net, data.streaming ?? data.train, data.normalization, r) : runningStats(source.store, net);
       try {
         folded = FoldedNetwork.create(source.store, net, stats);
       } finally {
         stats.dispose();
       }
     }
-    for (const batch of sequentialBatches(set, opts.batchSize ?? 128, total)) {
+    for await (const batch of evaluationBatches(data, split, net.input.resolution, opts.batchSize ?? 128, total)) {
       const f = folded;
       correct += tf.tidy(() => {
         const x = batchToTensor(batch, data.normalization, net.input.resolution);

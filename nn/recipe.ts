@@ -21,6 +21,8 @@ export const TrainingRecipeSchema = z.object({
   weightDecay: z.number().nonnegative().default(4e-5),
   /** Label smoothing ε. Default 0.1. */
   labelSmoothing: z.number().min(0).max(1).default(0.1),
+  /** Crop/flip augmentation of training batches as the dataset defines it; false = plain batches. Default true. */
+  augment: z.boolean().default(true),
   /** Supernet only: `hierarchical` (DESIGN §3.4, default) or `uniform` (ablation). */
   sampler: z.enum(['hierarchical', 'uniform']).default('hierarchical'),
   /** Supernet only: level distribution of the hierarchical sampler. Default `gridSize`. */

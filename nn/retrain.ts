@@ -34,7 +34,7 @@ export function modelFromWeights(source: WeightSource, arch: Architecture, stats
  * exact sub-network (what the search scored). The caller disposes the model.
  */
 export async function extractSubnetworkModel(source: WeightSource, arch: Architecture, data: Dataset, calibration: RecalibrateArgs = {}): Promise<tfl.LayersModel> {
-  const stats = await recalibrateBn(source.store, scaleNetwork(source.space, arch), data.train, data.normalization, calibration);
+  const stats = await recalibrateBn(source.store, scaleNetwork(source.space, arch), data.streaming ?? data.train, data.normalization, calibration);
   try {
     return modelFromWeights(source, arch, stats);
   } finally {

@@ -8,8 +8,9 @@ import { hierarchicalSampler, uniformSampler, type SampledSubnet } from '../core
 import { scaleNetwork, superSupernetSpec, type ScaledNetwork } from '../core/scaling';
 import type { Architecture } from '../core/arch';
 import type { SearchSpace } from '../core/space';
-import { BatchStream, type BatchStreamState } from '../data/batcher';
+import type { Batch, BatchStreamState } from '../data/batcher';
 import type { Dataset } from '../data/dataset';
+import { trainingBatches, type BatchSource } from '../data/stream';
 import { batchToTensor } from '../data/tensor';
 import { networkParams, superSupernetParams, type ParamSpec } from './params';
 import { learningRateAt, parseRecipe, type TrainingRecipe, type TrainingRecipeInput } from './recipe';
@@ -91,7 +92,7 @@ export class Trainer {
     readonly store: ParamStore,
     readonly specs: ParamSpec[],
     protected data: Dataset,
-    protected stream: BatchStream,
+    protected stream: BatchSource,
     protected rng: Rng,
     protected stepCount: number,
   ) {}
@@ -114,11 +115,17 @@ export class Trainer {
       : hierarchicalSampler(this.space, this.rng, { levelWeights: this.recipe.levelWeights });
   }
 
-  /** Runs one step synchronously and returns its progress record. */
+  /** Runs one step synchronously and returns its progress record (in-memory datasets only; {@link train} streams). */
   trainOneStep(): StepProgress {
     const path = this.nextPath();
+    const batch = this.stream.next(path.arch.resolution);
+    if (batch instanceof Promise) throw new Error('trainOneStep: a streamed dataset delivers batches asynchronously; use train()');
+    return this.stepOn(path, batch);
+  }
+
+  /** One step on a path and its batch. */
+  private stepOn(path: SampledSubnet, batch: Batch): StepProgress {
     const net: ScaledNetwork = scaleNetwork(this.space, path.arch);
-    const batch = this.stream.next();
     const x = batchToTensor(batch, this.data.normalization, path.arch.resolution);
     const lr = learningRateAt(this.recipe, this.stepCount);
     try {
@@ -146,7 +153,9 @@ export class Trainer {
   async train(steps: number, onProgress?: (p: StepProgress) => void | Promise<void>): Promise<{ steps: number; meanLoss: number }> {
     let sum = 0;
     for (let i = 0; i < steps; i++) {
-      const p = this.trainOneStep();
+      const path = this.nextPath();
+      const b = this.stream.next(path.arch.resolution);
+      const p = this.stepOn(path, b instanceof Promise ? await b : b);
       sum += p.loss;
       if (!Number.isFinite(p.loss)) throw new Error(`training diverged at step ${p.step}: loss ${p.loss} (lower recipe.learningRate)`);
       await onProgress?.(p);
@@ -173,20 +182,21 @@ export class Trainer {
   }
 
   protected static build<T>(
-    make: (kind: 'supernet' | 'standalone', specs: ParamSpec[], recipe: TrainingRecipe, store: ParamStore, stream: BatchStream, rng: Rng, step: number) => T,
+    make: (kind: 'supernet' | 'standalone', specs: ParamSpec[], recipe: TrainingRecipe, store: ParamStore, stream: BatchSource, rng: Rng, step: number) => T,
     kind: 'supernet' | 'standalone', specs: ParamSpec[], args: TrainerArgs, state?: TrainerState,
   ): T {
     const recipe = state ? state.header.recipe : parseRecipe(args.recipe);
-    const streamArgs = { batchSize: recipe.batchSize, seed: args.seed, augment: args.data.augmentation };
+    // `augment` is absent from states saved before it existed; they trained with augmentation.
+    const streamArgs = { batchSize: recipe.batchSize, seed: args.seed, augment: recipe.augment === false ? undefined : args.data.augmentation };
     if (!state) {
       const store = ParamStore.init(specs, args.seed);
-      return make(kind, specs, recipe, store, new BatchStream(args.data.train, streamArgs), new Rng(`sampler:${args.seed}`), 0);
+      return make(kind, specs, recipe, store, trainingBatches(args.data, streamArgs), new Rng(`sampler:${args.seed}`), 0);
     }
     const h = state.header;
     if (h.format !== 'scalenet-trainer/1' || h.kind !== kind) throw new Error(`trainer state: expected a scalenet-trainer/1 ${kind} state, got ${h.format} ${h.kind}`);
     if (JSON.stringify(h.space) !== JSON.stringify(args.space)) throw new Error(`trainer state: saved for space "${h.space.name}", which differs from the given space "${args.space.name}"`);
     const store = ParamStore.fromBytes(specs, h.tensors, state.bytes);
-    return make(kind, specs, recipe, store, new BatchStream(args.data.train, { ...streamArgs, seed: h.seed }, h.data), Rng.fromState(h.samplerRng), h.step);
+    return make(kind, specs, recipe, store, trainingBatches(args.data, { ...streamArgs, seed: h.seed }, h.data), Rng.fromState(h.samplerRng), h.step);
   }
 }
 

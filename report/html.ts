@@ -4,7 +4,7 @@
  * can be mailed or archived as one file.
  */
 import { reportCharts, type Chart } from './charts';
-import type { ReportData } from './model';
+import { accuracyText, type ReportData } from './model';
 import { renderSvg } from './render';
 
 /** Escapes text for HTML element content and attribute values. */
@@ -26,10 +26,13 @@ function familySection(d: ReportData): string {
   const r = d.results;
   const rows = r.family.map((f) => [
     f.model, f.kind, String(f.level), f.depth.toFixed(3), f.width.toFixed(3), String(f.resolution), num(f.macs), num(f.params),
-    pct(f.supernetAccuracy), pct(f.retrainedAccuracy), f.kind === 'baseline' ? '' : pct(f.baselineAccuracy),
+    pct(f.supernetAccuracy), f.skipped ? 'not retrained' : accuracyText(f.retrainedAccuracy, f.retrainedAccuracies),
+    f.kind === 'baseline' ? '' : accuracyText(f.baselineAccuracy, f.baselineAccuracies),
+    f.partnerMacs === null || f.partnerMacs === undefined ? '' : num(f.partnerMacs),
+    f.macsRatio === null || f.macsRatio === undefined ? '' : `${f.macsRatio.toFixed(3)}×`,
     f.latencyMs === null ? '—' : f.latencyMs.toFixed(2),
   ]);
-  const head = ['model', 'kind', 'level', 'depth', 'width', 'resolution', 'MACs', 'params', 'supernet acc (minival)', 'retrained acc (test)', 'baseline acc (test)', 'latency ms'];
+  const head = ['model', 'kind', 'level', 'depth', 'width', 'resolution', 'MACs', 'params', 'supernet acc (minival)', 'retrained acc (test)', 'baseline acc (test)', 'MACs of the pair', 'B/S MACs', 'latency ms'];
   const numeric = head.map((_, i) => i >= 2);
   const ex = r.extrapolation;
   const coeff = ex.coefficients
@@ -41,9 +44,29 @@ function familySection(d: ReportData): string {
   return `<section id="family"><h2>The family</h2>
 <p>Base network S0 (kernel sizes per stage): <code>${escapeHtml(JSON.stringify(r.base))}</code>. Searched models read their accuracy
 off the shared weights (minival split, held out from training); every model was then retrained from scratch and scored on the test split.
-Baselines B<i>s</i> scale the same S0 by EfficientNet's compound rule to the same MACs.</p>
+Baselines B<i>s</i> scale the same S0 by EfficientNet's compound rule${r.compound ? ` (α = ${r.compound.alpha}, β = ${r.compound.beta}, γ = ${r.compound.gamma})` : ''}, each solved for the MACs
+of the member S<i>s</i> it is compared with (the B/S MACs column: within 1 % of 1), so an accuracy difference is the scaling rule's, not the budget's.</p>
 ${table(head, rows, numeric)}
+${skippedNote(d)}
 <p>${escapeHtml(exText)}</p></section>`;
+}
+
+function skippedNote(d: ReportData): string {
+  const skipped = d.results.family.filter((f) => f.skipped);
+  if (skipped.length === 0) return '';
+  return `<p>Not retrained: ${skipped.map((f) => `${escapeHtml(f.model)} (${escapeHtml(f.skipped!.replace(/^not retrained: /, ''))})`).join('; ')}.</p>`;
+}
+
+function calibrationSection(d: ReportData, figure: string): string {
+  const cal = d.results.calibration;
+  if (!cal) return '';
+  const rows = cal.points.map((p) => [p.name, String(p.level), `${p.arch.depth} / ${p.arch.width} / ${p.arch.resolution}`, num(p.macs), pct(p.supernetAccuracy), pct(p.retrainedAccuracy)]);
+  const fmt = (x: number | null) => (x === null ? 'undefined' : x.toFixed(3));
+  return `<section id="calibration"><h2>Can this supernet's ranking be trusted?</h2>
+<p>Kendall's τ = <strong>${fmt(cal.kendallTau)}</strong>, Spearman's ρ = <strong>${fmt(cal.spearmanRho)}</strong> between the accuracy the shared weights gave
+${cal.points.length} sampled sub-networks and their accuracy after training each alone for ${num(cal.steps)} steps.</p>
+${table(['sub-network', 'level', 'depth / width / resolution', 'MACs', 'supernet acc (minival)', 'retrained acc (test)'], rows, [false, true, false, true, true, true])}
+${figure}</section>`;
 }
 
 function failuresSection(d: ReportData): string {
@@ -93,7 +116,9 @@ export async function buildReportHtml(d: ReportData): Promise<string> {
   const charts = reportCharts(d);
   const figures: string[] = [];
   for (const c of charts) figures.push(await figure(c));
-  const [tradeoff, fitness, strategies, loss, timeline, compute] = figures;
+  const byId = new Map(charts.map((c, i) => [c.id, figures[i] as string]));
+  const fig = (id: string) => byId.get(id) ?? '';
+  const [tradeoff, latency, fitness, strategies, loss, timeline, compute] = ['accuracy-vs-macs', 'accuracy-vs-latency', 'fitness', 'strategies', 'supernet-loss', 'timeline', 'compute'].map(fig);
   const space = typeof r.config.space === 'string' ? r.config.space : JSON.stringify(r.config.space);
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -106,7 +131,9 @@ export async function buildReportHtml(d: ReportData): Promise<string> {
 space ${escapeHtml(space)} · seed ${escapeHtml(String(r.config.seed))} · backend ${escapeHtml(r.backend ?? 'unknown')} · report built ${escapeHtml(d.generatedAt)}</p>
 ${familySection(d)}
 <section id="tradeoff"><h2>Accuracy and cost</h2>
-${tradeoff}</section>
+${tradeoff}
+${latency}</section>
+${calibrationSection(d, fig('calibration'))}
 <section id="search"><h2>The search</h2>
 <p>${num(r.search.evaluations)} distinct sub-networks evaluated; final fitness of the base ${escapeHtml(pct(r.search.fitness))}.</p>
 ${fitness}

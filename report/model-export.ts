@@ -1,24 +1,39 @@
 /**
- * `scalenet export`: copies a retrained family member out of the artifact store as a TensorFlow.js layers
- * model (model.json + weights.bin, both verified by sha256 on download) and writes `metadata.json` with
- * what a user needs to run it: the architecture, its cost, its accuracies, where it came from, and how to
- * turn an image into its input (shape, resize, per-channel normalisation of the training split).
+ * `scalenet export`: writes a retrained family member, read from the artifact store (sha256-verified),
+ * as a stock TensorFlow.js layers model (model.json + weights.bin) and/or an ONNX model (model.onnx), and
+ * `metadata.json` with what a user needs to run it: the architecture, its cost, its accuracies, where it
+ * came from, how to turn an image into its input, and the result of the equivalence check every export
+ * passes (./export-check.ts) against the engine on real test images.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { modelArtifacts } from '../activities/export-model';
 import type { ResultRow, RunResults } from '../activities/records';
 import { loadResults } from '../cli/results';
 import { UsageError } from '../cli/errors';
+import { resolveSpace } from '../core/config';
 import type { DataRef } from '../core/pipeline';
 import type { ObjectRef } from '../core/refs';
+import { scaleNetwork } from '../core/scaling';
 import { joinShards, unpackShard } from '../data/shards';
-import { channelStats, type Normalization } from '../data/tensor';
+import { batchToTensor, channelStats, type Normalization } from '../data/tensor';
+import type { ImageSet } from '../data/types';
+import { buildFromNetwork, weightsOfModel } from '../nn/layers';
+import { buildOnnxModel, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT } from '../nn/onnx';
+import { engineLogits } from '../nn/reference';
 import type { ArtifactStore } from '../storage/store';
 import type { RunSummary } from '../workflows/run';
+import { CHECK_IMAGES, compareWithEngine, EXPORT_TOLERANCE, writeCheckedExport } from './export-check';
+import { ensureInferenceBackend, type ExportFormat, type RawImages } from './predict-exported';
 
-export const MODEL_METADATA_FORMAT = 'scalenet.model/v1';
+export const MODEL_METADATA_FORMAT = 'scalenet.model/v2';
+
+/** Files each format writes. */
+export const FORMAT_FILES: Record<ExportFormat, string[]> = { tfjs: ['model.json', 'weights.bin'], onnx: ['model.onnx'] };
 
 /** Class names of datasets whose labels are fixed (index = label). */
 const CLASS_NAMES: Record<string, string[]> = {
@@ -47,9 +62,10 @@ export interface ModelMetadata {
     /** Test accuracy of the compound-scaling baseline at the same level (searched/extrapolated models). */
     baselineTest: number | null;
   };
+  /** Batch-1 latency measured by the retrain stage (see the run's results for the runtime). */
   latencyMs: number | null;
   input: {
-    /** Model input: a float32 NHWC tensor [batch, ...shape]. */
+    /** Input of the TF.js model: a float32 NHWC tensor [batch, ...shape] (ONNX: see formats.onnx). */
     shape: [number, number, number];
     layout: 'NHWC';
     dtype: 'float32';
@@ -60,8 +76,31 @@ export interface ModelMetadata {
     normalization: Normalization & { source: string };
   };
   output: { classes: number; labels: string[] | null; description: string };
-  files: Record<'model.json' | 'weights.bin', { sha256: string; bytes: number; source: ObjectRef }>;
+  /** The formats in the folder and how to load each. */
+  formats: Partial<Record<ExportFormat, FormatInfo>>;
+  /** The check the export passed: each format's logits against the engine's on real test images. */
+  equivalence: Equivalence;
+  /** Every model file, with the stored object it was copied from (absent when the export built it). */
+  files: Record<string, { sha256: string; bytes: number; source?: ObjectRef }>;
   exportedAt: string;
+}
+
+export interface FormatInfo {
+  files: string[];
+  layout: 'NHWC' | 'NCHW';
+  /** Input tensor shape; `batch` is dynamic. */
+  inputShape: (number | 'batch')[];
+  inputName?: string;
+  outputName?: string;
+  opset?: number;
+  load: string;
+}
+
+export interface Equivalence {
+  reference: string;
+  images: number;
+  tolerance: number;
+  maxAbsDiff: Partial<Record<ExportFormat, number>>;
 }
 
 export interface MetadataInput {
@@ -70,7 +109,15 @@ export interface MetadataInput {
   data: Pick<DataRef, 'imageShape' | 'classes' | 'train' | 'counts'>;
   normalization: Normalization;
   files: ModelMetadata['files'];
+  equivalence: Equivalence;
   now?: Date;
+}
+
+/** How to load each format (pure). */
+export function formatInfo(format: ExportFormat, resolution: number, channels: number): FormatInfo {
+  return format === 'tfjs'
+    ? { files: FORMAT_FILES.tfjs, layout: 'NHWC', inputShape: ['batch', resolution, resolution, channels], load: 'tf.loadLayersModel(\'model.json\') with stock @tensorflow/tfjs-layers 4.x (only stock layer classes; BN as BatchNormalization)' }
+    : { files: FORMAT_FILES.onnx, layout: 'NCHW', inputShape: ['batch', channels, resolution, resolution], inputName: ONNX_INPUT, outputName: ONNX_OUTPUT, opset: ONNX_OPSET, load: `ONNX Runtime (or any runtime with default-domain opset ${ONNX_OPSET}); BN folded into the convolutions; transpose the NHWC input recipe to NCHW` };
 }
 
 /** The metadata of one exported model (pure). */
@@ -114,6 +161,8 @@ export function buildModelMetadata(i: MetadataInput): ModelMetadata {
       labels: CLASS_NAMES[r.config.dataset.kind] ?? null,
       description: `logits [batch, ${i.data.classes}] (no softmax); the predicted class is the argmax`,
     },
+    formats: Object.fromEntries(Object.keys(i.equivalence.maxAbsDiff).map((f) => [f, formatInfo(f as ExportFormat, res, c)])),
+    equivalence: i.equivalence,
     files: i.files,
     exportedAt: (i.now ?? new Date()).toISOString(),
   };
@@ -161,6 +210,8 @@ export interface ExportOptions {
   runId: string;
   model: string;
   outDir: string;
+  /** Formats to write. Default ['tfjs']. */
+  formats?: readonly ExportFormat[];
   /** Overwrite model files already in `outDir`. Default false. */
   force?: boolean;
 }
@@ -173,12 +224,34 @@ export interface ExportResult {
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-/** Exports one model of a completed run into `outDir` (created if missing). */
+/** The first `count` images of an image set as {@link RawImages}. */
+export function rawImages(set: ImageSet, count: number): RawImages {
+  const n = Math.min(count, set.count);
+  const per = set.height * set.width * set.channels;
+  return { count: n, height: set.height, width: set.width, channels: set.channels, images: Buffer.from(set.images.subarray(0, n * per)).toString('base64') };
+}
+
+/** The first `count` test images of the run's prepared data (fewest shards read, each verified). */
+async function testImages(store: ArtifactStore, data: DataRef, count: number): Promise<ImageSet> {
+  const parts: ImageSet[] = [];
+  let n = 0;
+  for (const ref of data.test) {
+    if (n >= count) break;
+    const part = unpackShard(await store.getVerified(ref), ref.key);
+    parts.push(part);
+    n += part.count;
+  }
+  return joinShards(parts);
+}
+
+/** Exports one model of a completed run into `outDir` (created if missing), checked against the engine. */
 export async function exportRunModel(client: Client, store: ArtifactStore, o: ExportOptions): Promise<ExportResult> {
+  const formats = o.formats ?? ['tfjs'];
+  await ensureInferenceBackend();
   const results = await loadResults(client, store, o.runId);
   const row = findModel(results, o.model);
   const existing = await readdir(o.outDir).catch(() => [] as string[]);
-  const clash = existing.filter((f) => ['model.json', 'weights.bin', 'metadata.json'].includes(f));
+  const clash = existing.filter((f) => ['model.json', 'weights.bin', 'model.onnx', 'metadata.json'].includes(f));
   if (clash.length > 0 && !o.force) throw new UsageError(`--out: ${o.outDir} already holds ${clash.join(', ')}; choose another folder or pass --force`);
 
   const summary = (await client.workflow.getHandle(o.runId).result()) as RunSummary;
@@ -187,7 +260,7 @@ export async function exportRunModel(client: Client, store: ArtifactStore, o: Ex
   const weightsKey = `${dir}/weights.bin`;
   const weightsRef = manifestRef(manifest, row.model_json.bucket, weightsKey) ?? (await store.refOf(weightsKey));
   const modelJson = await store.getVerified(row.model_json);
-  const weights = await store.getVerified(weightsRef);
+  const weightsBytes = await store.getVerified(weightsRef);
   const parsed = JSON.parse(modelJson.toString('utf8')) as ModelJsonShape;
   const paths = parsed.weightsManifest?.flatMap((g) => g.paths) ?? [];
   if (paths.length !== 1 || paths[0] !== 'weights.bin') throw new Error(`${row.model_json.key}: expected one weights file "weights.bin", the manifest names ${JSON.stringify(paths)}`);
@@ -202,22 +275,78 @@ export async function exportRunModel(client: Client, store: ArtifactStore, o: Ex
   if (inputShape && JSON.stringify(inputShape) !== JSON.stringify(expected)) {
     throw new Error(`${row.model_json.key}: the model's input is ${JSON.stringify(inputShape)} but ${row.model} runs at ${JSON.stringify(expected)}`);
   }
-  const metadata = buildModelMetadata({
-    results, row, data, normalization,
-    files: {
-      'model.json': { sha256: sha256(modelJson), bytes: modelJson.byteLength, source: row.model_json },
-      'weights.bin': { sha256: sha256(weights), bytes: weights.byteLength, source: weightsRef },
-    },
-  });
-  await mkdir(o.outDir, { recursive: true });
-  // Each file is written under a temporary name and renamed, so a folder never holds a half-written model.
-  const put = async (name: string, bytes: Uint8Array | string) => {
-    const tmp = join(o.outDir, `.${name}.partial`);
-    await writeFile(tmp, bytes);
-    await rename(tmp, join(o.outDir, name));
+
+  // The stored model (this process registers the custom layers of older runs), its weights under the
+  // engine's names, and the engine's logits on real test images: the reference of the check.
+  const net = scaleNetwork(resolveSpace(results.config), { stages: results.base, depth: row.depth, width: row.width, resolution: row.resolution });
+  const stored = await tfl.loadLayersModel(tf.io.fromMemory({
+    modelTopology: (parsed as { modelTopology: object }).modelTopology,
+    weightSpecs: (JSON.parse(modelJson.toString('utf8')) as tf.io.ModelJSON).weightsManifest.flatMap((g) => g.weights),
+    weightData: weightsBytes.buffer.slice(weightsBytes.byteOffset, weightsBytes.byteOffset + weightsBytes.byteLength) as ArrayBuffer,
+  }));
+  const weights = weightsOfModel(stored, net);
+  stored.dispose();
+  try {
+    const test = await testImages(store, data, CHECK_IMAGES);
+    const raw = rawImages(test, CHECK_IMAGES);
+    const reference = tf.tidy(() => {
+      const x = batchToTensor({ ...test, images: test.images.subarray(0, raw.count * test.height * test.width * test.channels), labels: test.labels.subarray(0, raw.count), count: raw.count }, normalization, row.resolution);
+      return engineLogits(net, weights, x);
+    });
+    const referenceLogits = (await reference.data()) as Float32Array;
+    reference.dispose();
+
+    const files: Record<string, Uint8Array> = {};
+    const info: ModelMetadata['files'] = {};
+    if (formats.includes('tfjs')) {
+      // Models stored by older runs use custom activation layers: rebuild those from stock layers.
+      const stock = !/"class_name":\s*"ScaleNet/.test(modelJson.toString('utf8'));
+      let json: Uint8Array = modelJson;
+      let bin: Uint8Array = weightsBytes;
+      if (!stock) {
+        const rebuilt = buildFromNetwork(net, { weights });
+        ({ json, weights: bin } = await modelArtifacts(rebuilt));
+        rebuilt.dispose();
+      }
+      files['model.json'] = json;
+      files['weights.bin'] = bin;
+      info['model.json'] = { sha256: sha256(json), bytes: json.byteLength, ...(stock ? { source: row.model_json } : {}) };
+      info['weights.bin'] = { sha256: sha256(bin), bytes: bin.byteLength, ...(stock ? { source: weightsRef } : {}) };
+    }
+    if (formats.includes('onnx')) {
+      const bytes = buildOnnxModel(net, weights, { docString: `ScaleNet ${row.model} of run ${o.runId}`, metadata: { runId: o.runId, model: row.model, configHash: results.configHash } });
+      files['model.onnx'] = bytes;
+      info['model.onnx'] = { sha256: sha256(bytes), bytes: bytes.byteLength };
+    }
+    let metadata: ModelMetadata | undefined;
+    const written = await writeCheckedExport({
+      outDir: o.outDir, files, formats,
+      check: (staging) => {
+        const m = buildModelMetadata({ results, row, data, normalization, files: info, equivalence: equivalence({}) });
+        return withMetadata(staging, m, () => compareWithEngine(staging, formats, raw, referenceLogits));
+      },
+      metadata: (diffs) => {
+        metadata = buildModelMetadata({ results, row, data, normalization, files: info, equivalence: equivalence(diffs) });
+        return `${JSON.stringify(metadata, null, 2)}\n`;
+      },
+    });
+    return { outDir: o.outDir, files: written.files, metadata: metadata! };
+  } finally {
+    weights.dispose();
+  }
+}
+
+function equivalence(maxAbsDiff: Partial<Record<ExportFormat, number>>): Equivalence {
+  return {
+    reference: `the engine's BN-folded forward pass (nn/reference.ts) on the run's preprocessing of the first ${CHECK_IMAGES} test images; each format loaded back from the written files and fed by this metadata's recipe`,
+    images: CHECK_IMAGES,
+    tolerance: EXPORT_TOLERANCE,
+    maxAbsDiff,
   };
-  await put('weights.bin', weights);
-  await put('model.json', modelJson);
-  await put('metadata.json', `${JSON.stringify(metadata, null, 2)}\n`);
-  return { outDir: o.outDir, files: ['model.json', 'weights.bin', 'metadata.json'], metadata };
+}
+
+/** Runs `f` with a provisional metadata.json in `dir` (the loaders read the input recipe from it). */
+async function withMetadata<T>(dir: string, m: ModelMetadata, f: () => Promise<T>): Promise<T> {
+  await writeFile(join(dir, 'metadata.json'), JSON.stringify(m));
+  return f();
 }

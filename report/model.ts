@@ -50,6 +50,14 @@ export interface ReportData {
   history: HistoryEntry[];
 }
 
+/** An accuracy, with ± half the range over seeds when there were several (`88.10% ± 0.25`). */
+export function accuracyText(mean: number | null, perSeed?: number[] | null): string {
+  if (mean === null || !Number.isFinite(mean)) return '—';
+  if (!perSeed || perSeed.length < 2) return `${(mean * 100).toFixed(2)}%`;
+  const half = (Math.max(...perSeed) - Math.min(...perSeed)) / 2;
+  return `${(mean * 100).toFixed(2)}% ± ${(half * 100).toFixed(2)}`;
+}
+
 /** A point on an accuracy-vs-MACs plane. */
 export interface Tradeoff {
   macs: number;

@@ -8,19 +8,23 @@
  */
 import {
   ApplicationFailure,
+  type ChildWorkflowOptions,
   executeChild,
   isCancellation,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { configHash as hashConfig, type RunConfig, type RunConfigInput } from '../core/config';
+import { calibrationReport, sampleCalibrationSubnets, type CalibrationReport } from '../core/calibration';
+import { configHash as hashConfig, parseConfigObject, resolveSpace, type RunConfig, type RunConfigInput } from '../core/config';
+import { countNetwork } from '../core/flops';
+import { scaleNetwork } from '../core/scaling';
 import { InvalidInputError } from '../core/errors';
 import { buildFamily } from '../core/family';
 import { STAGES, type FamilyModel, type RetrainResult, type StageName } from '../core/pipeline';
 import { validateRunConfig } from '../core/validate';
 import type { ObjectRef } from '../core/refs';
-import { lightActivities, type ActivityTuning } from './activities';
+import { computeActivities, lightActivities, type ActivityTuning } from './activities';
 import { childProgressSignal, progressQuery, type RunProgress } from './progress';
 import { retrainFamilyMember } from './retrain';
 import { searchScaling, type SearchSummary } from './search';
@@ -47,7 +51,7 @@ export async function scaleNetRun(input: RunInput): Promise<RunSummary> {
   let config: RunConfig;
   try {
     // The CLI's check, repeated: a config that cannot run fails the run (not just this workflow task).
-    config = validateRunConfig(input.config);
+    config = validateRunConfig(withoutRemovedFields(input.config));
   } catch (err) {
     if (err instanceof InvalidInputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
     throw ApplicationFailure.nonRetryable(`config check failed: ${(err as Error).message}`, 'InvalidInput');
@@ -135,15 +139,25 @@ export async function scaleNetRun(input: RunInput): Promise<RunSummary> {
     return models;
   });
 
-  const retrained = await stage('retrain', async () => {
-    const chosen = family.models.filter((m) => (config.retraining.baselines || m.kind !== 'baseline') && (config.retraining.levels === null || config.retraining.levels.includes(m.level)));
+  const { chosen, skipped } = retrainPlan(config, family.models);
+  // Calibration and retraining are independent children: started together, they keep every worker busy.
+  const calibrating = config.calibration.subnets > 0
+    ? stage('calibration', () => calibrateSupernet({ ctx, data, supernet: supernet.checkpoint, childOptions, tuning: input.tuning }))
+    : Promise.resolve(null);
+  const retraining = stage('retrain', async () => {
     progress.retrain = { done: 0, total: chosen.length, models: Object.fromEntries(chosen.map((m) => [m.name, null])) };
+    const seeds = config.retraining.seeds;
     const results = await Promise.all(
       chosen.map(async (model) => {
-        const r = await executeChild(retrainFamilyMember, {
-          ...childOptions('retrain', `.${model.name}`),
-          args: [{ ...ctx, data, model, tuning: input.tuning }],
-        });
+        // Repeat r > 0 is its own child and model name (`S1.seed2`), so its checkpoints and exports are its own.
+        const runs = await Promise.all(Array.from({ length: seeds }, (_, repeat) => {
+          const name = repeat === 0 ? model.name : `${model.name}.seed${repeat + 1}`;
+          return executeChild(retrainFamilyMember, {
+            ...childOptions('retrain', `.${name}`),
+            args: [{ ...ctx, data, model: { ...model, name }, ...(repeat > 0 ? { repeat } : {}), tuning: input.tuning }],
+          });
+        }));
+        const r = combineRepeats(model.name, runs);
         progress.retrain!.done += 1;
         progress.retrain!.models[model.name] = { testAccuracy: r.testAccuracy };
         return r;
@@ -151,7 +165,9 @@ export async function scaleNetRun(input: RunInput): Promise<RunSummary> {
     );
     return new Map<string, RetrainResult>(results.map((r) => [r.name, r]));
   });
+  const [calibration, retrained] = await Promise.all([calibrating, retraining]);
   computeSeconds.retrain = [...retrained.values()].reduce((a, r) => a + r.computeSeconds, 0);
+  if (calibration) computeSeconds.calibration = calibration.computeSeconds;
 
   const report = await stage('report', () =>
     light.writeRunResults({
@@ -161,6 +177,8 @@ export async function scaleNetRun(input: RunInput): Promise<RunSummary> {
       search,
       family,
       retrained: [...retrained.values()],
+      calibration: calibration?.report ?? null,
+      skipped,
       computeSeconds,
       stageTimes: progress.times,
     }),
@@ -181,6 +199,86 @@ export async function scaleNetRun(input: RunInput): Promise<RunSummary> {
     })),
     computeSeconds,
   };
+}
+
+/**
+ * Runs started before `supernet.slicing` was removed carry `slicing: "left"`, the only slicing there ever
+ * was: drop it so they resume (and their histories replay). Any other value still fails validation.
+ */
+function withoutRemovedFields(config: RunInput['config']): RunInput['config'] {
+  const supernet = (config as { supernet?: Record<string, unknown> }).supernet;
+  if (supernet?.slicing !== 'left') return config;
+  const { slicing: _removed, ...rest } = supernet;
+  return { ...config, supernet: rest } as RunInput['config'];
+}
+
+/** One result for a model retrained with several seeds: the first seed's model, the mean accuracy, every accuracy. */
+export function combineRepeats(name: string, runs: RetrainResult[]): RetrainResult {
+  const first = runs[0] as RetrainResult;
+  if (runs.length === 1) return first;
+  const accuracies = runs.map((r) => r.testAccuracy);
+  return {
+    ...first,
+    name,
+    testAccuracy: accuracies.reduce((a, b) => a + b, 0) / accuracies.length,
+    testAccuracies: accuracies,
+    computeSeconds: runs.reduce((a, r) => a + r.computeSeconds, 0),
+    fallbacks: runs.flatMap((r) => r.fallbacks),
+  };
+}
+
+/** Which family members the retrain stage trains, and why each other one is not retrained. */
+export function retrainPlan(config: RunConfig, models: readonly FamilyModel[]): { chosen: FamilyModel[]; skipped: Record<string, string> } {
+  const chosen: FamilyModel[] = [];
+  const skipped: Record<string, string> = {};
+  const levels = config.retraining.levels;
+  for (const m of models) {
+    if (m.kind === 'baseline' && !config.retraining.baselines) skipped[m.name] = 'not retrained: retraining.baselines is false';
+    else if (levels !== null && !levels.includes(m.level)) skipped[m.name] = `not retrained: level ${m.level} is not in retraining.levels [${levels.join(', ')}]`;
+    else chosen.push(m);
+  }
+  return { chosen, skipped };
+}
+
+interface CalibrationArgs {
+  ctx: { runId: string; config: RunConfig; configHash: string };
+  data: Awaited<ReturnType<ReturnType<typeof lightActivities>['prepareData']>>;
+  supernet: ObjectRef;
+  childOptions: (stage: StageName, suffix?: string) => Pick<ChildWorkflowOptions, 'workflowId' | 'taskQueue' | 'typedSearchAttributes'>;
+  tuning: ActivityTuning | undefined;
+}
+
+/**
+ * The calibration stage (supernet trust score): K sub-networks sampled across the levels are scored with
+ * the shared weights exactly as the search scores candidates, and retrained alone (children
+ * `<run>.calibration.C<i>`); Kendall's τ and Spearman's ρ between the two accuracies say whether the
+ * supernet's ranking can be trusted on this data.
+ */
+async function calibrateSupernet(a: CalibrationArgs): Promise<{ report: CalibrationReport; computeSeconds: number }> {
+  const { config } = a.ctx;
+  const space = resolveSpace(config);
+  const subnets = sampleCalibrationSubnets(space, config.calibration.subnets, config.seed);
+  const models = subnets.map((c) => {
+    const count = countNetwork(scaleNetwork(space, c.arch));
+    return { ...c, kind: 'calibration' as const, macs: count.macs, params: count.params, supernetAccuracy: null };
+  });
+  const { evaluateCandidates } = computeActivities(config, a.tuning);
+  const schedule = { steps: config.calibration.steps, testImages: config.calibration.testImages };
+  const [scored, ...retrained] = await Promise.all([
+    evaluateCandidates({ ...a.ctx, data: a.data, supernet: a.supernet, candidates: models.map((m) => ({ id: m.name, level: m.level, arch: m.arch, macs: m.macs })) }),
+    ...models.map((model) => executeChild(retrainFamilyMember, {
+      ...a.childOptions('calibration', `.${model.name}`),
+      args: [{ ...a.ctx, data: a.data, model, schedule, tuning: a.tuning }],
+    })),
+  ]);
+  const fitness = new Map(scored.results.map((r) => [r.id, r.fitness]));
+  const points = models.map((m, i) => ({
+    name: m.name, level: m.level, arch: m.arch, macs: m.macs,
+    supernetAccuracy: fitness.get(m.name) as number,
+    retrainedAccuracy: (retrained[i] as RetrainResult).testAccuracy,
+  }));
+  const computeSeconds = scored.computeSeconds + retrained.reduce((s, r) => s + r.computeSeconds, 0);
+  return { report: calibrationReport(config.calibration.steps, points), computeSeconds };
 }
 
 /** Seconds left in the current stage, from the pace so far (epochs or evaluations). */

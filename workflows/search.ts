@@ -5,7 +5,7 @@
  * resumed run continues from the last finished batch.
  */
 import { continueAsNew, getExternalWorkflowHandle, workflowInfo } from '@temporalio/workflow';
-import { resolveSpace } from '../core/config';
+import { evaluationConcurrency, resolveSpace } from '../core/config';
 import type { DataRef, RunContext } from '../core/pipeline';
 import type { ObjectRef } from '../core/refs';
 import type { SearchSummary } from '../core/stage-results';
@@ -67,7 +67,7 @@ export async function searchScaling(input: SearchInput): Promise<SearchSummary> 
   await report();
   while (!isDone(state)) {
     const candidates = nextCandidates(state);
-    const parts = chunk(candidates, config.resources.evaluationConcurrency);
+    const parts = chunk(candidates, evaluationConcurrency(config));
     const answers = await Promise.all(parts.map((c) => evaluateCandidates({ ...ctx, data: input.data, supernet: input.supernet, candidates: c })));
     computeSeconds += answers.reduce((a, r) => a + r.computeSeconds, 0);
     state = deterministic('search step failed', () => submitFitness(state, answers.flatMap((a) => a.results)));

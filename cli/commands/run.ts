@@ -2,10 +2,11 @@
  * The run lifecycle: `run`, `list`, `status`, `watch`, `history`, `results`, `resume`, `cancel`.
  * Every read command has --json with a stable shape (documented in the README).
  */
+import { availableParallelism } from 'node:os';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Command } from 'commander';
-import { configHash, type RunConfig } from '../../core/config';
+import { configHash, withMachineDefaults, type RunConfig } from '../../core/config';
 import { ConfigMismatchError } from '../../storage/checkpoints';
 import { claimRunPrefix } from '../../storage/run-owner';
 import { RUN_ID, CONFIG_HASH, STAGE } from '../../workflows/search-attributes';
@@ -57,8 +58,10 @@ function startScaleNetRun(client: Client, input: RunInput, taskQueue: string, ha
  * another config (unless `force`, which deletes that prefix first).
  */
 export async function startRun(opts: { config: RunConfig; runId: string; heartbeatTimeoutSeconds?: number; force?: boolean }): Promise<string> {
+  // `auto` settings are decided here, on the submitting machine, so the run records what it used.
+  const config = withMachineDefaults(opts.config, availableParallelism());
   return withClients(async ({ client, store }) => {
-    const input: RunInput = { runId: opts.runId, config: opts.config, tuning: { heartbeatTimeoutSeconds: opts.heartbeatTimeoutSeconds } };
+    const input: RunInput = { runId: opts.runId, config, tuning: { heartbeatTimeoutSeconds: opts.heartbeatTimeoutSeconds } };
     const taken = (state: string) => new UsageError(
       state === 'running'
         ? `run ${opts.runId} is already running; follow it with \`scalenet watch ${opts.runId}\``
@@ -69,7 +72,7 @@ export async function startRun(opts: { config: RunConfig; runId: string; heartbe
       throw err;
     });
     if (existing) throw taken(runState(existing));
-    const hash = configHash(opts.config);
+    const hash = configHash(config);
     try {
       await claimRunPrefix(store, opts.runId, hash, { force: opts.force });
     } catch (err) {
@@ -77,7 +80,7 @@ export async function startRun(opts: { config: RunConfig; runId: string; heartbe
       throw err;
     }
     try {
-      await startScaleNetRun(client, input, opts.config.resources.taskQueues.light, hash, 'REJECT_DUPLICATE');
+      await startScaleNetRun(client, input, config.resources.taskQueues.light, hash, 'REJECT_DUPLICATE');
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) throw taken(runState(await describeRun(client, opts.runId)));
       throw err;

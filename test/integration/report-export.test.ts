@@ -3,7 +3,8 @@
  * processes): the report opens in headless Chromium with every plot drawn from data, no console error and
  * no request beyond the file itself (a screenshot is kept in test-artifacts/report.png); an exported model,
  * loaded in a separate Node process from the folder alone, reproduces the predictions the run's own model
- * (read from MinIO, fed by the run's own preprocessing) makes on 100 test images.
+ * (read from MinIO, fed by the run's own preprocessing) makes on 100 test images, in TF.js and in ONNX Runtime,
+ * and `scalenet predict` on 10 test images saved as PNG prints the same top-1 classes.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -18,6 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { chromium } from 'playwright-core';
+import sharp from 'sharp';
 import type { RunResults } from '../../activities/records';
 import { datasetFromRef } from '../../activities/runtime';
 import { runHistory } from '../../cli/history';
@@ -32,7 +34,7 @@ import { repoRoot, skipWithoutServers, testClient, testStore, uniqueId } from '.
 import { runResults, startTinyRun, TestFleet } from '../helpers/pipeline';
 
 const CHROMIUM = '/usr/bin/chromium';
-const PLOTS = ['accuracy-vs-macs', 'fitness', 'strategies', 'supernet-loss', 'timeline', 'compute'];
+const PLOTS = ['accuracy-vs-macs', 'accuracy-vs-latency', 'fitness', 'strategies', 'supernet-loss', 'timeline', 'compute'];
 
 interface Cli { code: number; stdout: string; stderr: string }
 
@@ -158,8 +160,9 @@ describe('report and export of a completed tiny run', { skip: skipWithoutServers
 
   it('exports S1 so that a separate Node process reproduces the run\'s predictions on 100 test images', async () => {
     const dir = join(work, 'S1');
-    const cli = await scalenet('export', runId, '--model', 'S1', '--out', dir);
+    const cli = await scalenet('export', runId, '--model', 'S1', '--format', 'all', '--out', dir);
     assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stdout, /checked against the engine on 32 test images: max \|Δlogit\| tfjs .*, onnx /);
     const meta = JSON.parse(await readFile(join(dir, 'metadata.json'), 'utf8')) as ModelMetadata;
     const row = results.family.find((f) => f.model === 'S1')!;
     assert.deepEqual([meta.model, meta.runId, meta.configHash, meta.macs, meta.params], ['S1', runId, results.configHash, row.macs, row.params]);
@@ -172,8 +175,8 @@ describe('report and export of a completed tiny run', { skip: skipWithoutServers
       .find((a) => a.key.endsWith('/retrain/S1/model/weights.bin')) as ObjectRef;
     const onDisk = await readFile(join(dir, 'weights.bin'));
     assert.equal(sha256(onDisk), recorded.sha256);
-    assert.equal(meta.files['weights.bin'].sha256, recorded.sha256);
-    assert.equal((await stat(join(dir, 'model.json'))).size, meta.files['model.json'].bytes);
+    assert.equal(meta.files['weights.bin']?.sha256, recorded.sha256);
+    assert.equal((await stat(join(dir, 'model.json'))).size, meta.files['model.json']?.bytes);
 
     // The run's model, read from MinIO, fed by the run's own preprocessing (data/tensor.ts) on the test split.
     await tf.setBackend('cpu');
@@ -216,5 +219,28 @@ describe('report and export of a completed tiny run', { skip: skipWithoutServers
     assert.ok(maxDiff < 1e-4, `logits agree (max |Δ| ${maxDiff})`);
     const childCorrect = out.predictions.filter((p, i) => p === test.labels[i]).length;
     assert.equal(childCorrect, runPredictions.slice(0, 100).filter((p, i) => p === test.labels[i]).length);
+    for (const d of Object.values(meta.equivalence.maxAbsDiff)) assert.ok(d <= 1e-4);
+
+    // ONNX Runtime, from the folder alone.
+    const onnxChild = await nodeScript('report/predict-exported.ts', dir, imagesFile, 'onnx');
+    assert.equal(onnxChild.code, 0, onnxChild.stderr);
+    const onnxOut = JSON.parse(onnxChild.stdout) as { format: string; logits: number[][] };
+    assert.equal(onnxOut.format, 'onnx');
+    let onnxDiff = 0;
+    onnxOut.logits.forEach((l, i) => l.forEach((v, j) => { onnxDiff = Math.max(onnxDiff, Math.abs(v - runLogits[i]![j]!)); }));
+    assert.ok(onnxDiff < 1e-4, `ONNX logits agree (max |Δ| ${onnxDiff})`);
+
+    // `scalenet predict` on 10 Fashion-MNIST test images saved as PNG files prints the run's top-1 classes.
+    const pngs = join(work, 'pngs');
+    await mkdir(pngs, { recursive: true });
+    for (let i = 0; i < 10; i++) {
+      await sharp(Buffer.from(test.images.subarray(i * per, (i + 1) * per)), { raw: { width: test.width, height: test.height, channels: test.channels as 1 } }).png().toFile(join(pngs, `test-${i}.png`));
+    }
+    for (const format of ['tfjs', 'onnx']) {
+      const p = await scalenet('predict', dir, pngs, '--format', format, '--json');
+      assert.equal(p.code, 0, p.stderr);
+      const top1 = (JSON.parse(p.stdout) as { predictions: { top: { label: string }[] }[] }).predictions.map((x) => x.top[0]!.label);
+      assert.deepEqual(top1, runPredictions.slice(0, 10).map((c) => meta.output.labels![c]), `${format} top-1`);
+    }
   });
 });

@@ -41,6 +41,30 @@ describe('buildFamily', () => {
     assert.equal(f.models[3]!.supernetAccuracy, null);
   });
 
+  it('solves each baseline B_s for the MACs of its partner S_s (searched or extrapolated) within 1 %', () => {
+    // S1 sits low in its window (0.8× of 2^1·MACs(S0)): a baseline solved for 2^s·MACs(S0) would be 25 % larger.
+    const lowS1 = strategies.map((m, level) => (level === 1 ? { depth: 1, width: 1, resolution: 36 } : m));
+    const fam = lowS1.map((m, level) => ({ level, multipliers: m, macs: architectureMacs(space, { stages: base, ...m }), accuracy: 0.5, feasible: true }));
+    for (const f of [buildFamily(config, { base, strategies, family }), buildFamily(config, { base, strategies: lowS1, family: fam })]) {
+      for (const b of f.models.filter((m) => m.kind === 'baseline')) {
+        const partner = f.models.find((m) => m.name === b.budget?.partner)!;
+        assert.equal(partner.name, `S${b.level}`);
+        assert.ok(Math.abs(b.macs / partner.macs - 1) <= 0.01, `${b.name} ${b.macs} vs ${partner.name} ${partner.macs}`);
+        assert.equal(b.budget!.targetMacs, partner.macs);
+        assert.ok(b.budget!.withinTolerance);
+      }
+      assert.deepEqual(f.compound, { alpha: 1.2, beta: 1.1, gamma: 1.15 });
+    }
+  });
+
+  it('takes the compound coefficients from the config', () => {
+    const depthOnly = parseConfigObject({ name: 't', space: 'tiny', extrapolation: { extraLevels: 0 }, retraining: { compound: { alpha: 1.4, beta: 1, gamma: 1 } } });
+    const f = buildFamily(depthOnly, { base, strategies, family });
+    assert.deepEqual(f.compound, { alpha: 1.4, beta: 1, gamma: 1 });
+    const b2 = f.models.find((m) => m.name === 'B2')!;
+    assert.ok(b2.arch.depth > 1.4, `depth-only compound scaling deepens B2 (depth ${b2.arch.depth})`);
+  });
+
   it('falls back to the compound direction when the searched multipliers do not grow', () => {
     const flat = strategies.map(() => ({ depth: 1, width: 1, resolution: 28 }));
     const f = buildFamily(config, { base, strategies: flat, family });

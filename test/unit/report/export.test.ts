@@ -7,6 +7,7 @@ import { reportFixture } from './fixture';
 
 const results = reportFixture().results;
 const sha = (c: string) => ({ sha256: c.repeat(64), bytes: 10, source: { bucket: 'b-b', key: 'k', sha256: c.repeat(64), bytes: 10 } });
+const equivalence = { reference: 'engine', images: 32, tolerance: 1e-4, maxAbsDiff: { tfjs: 1e-7, onnx: 2e-7 } };
 const data = { imageShape: [28, 28, 1] as [number, number, number], classes: 10, train: [], counts: { train: 59_872, minival: 128, test: 10_000 } };
 
 describe('choosing the model to export', () => {
@@ -29,7 +30,7 @@ describe('model metadata', () => {
   const row = findModel(results, 'S2');
   const m = buildModelMetadata({
     results, row, data, normalization: { mean: [0.286], std: [0.353] },
-    files: { 'model.json': sha('a'), 'weights.bin': sha('b') }, now: new Date('2026-01-02T00:00:00Z'),
+    files: { 'model.json': sha('a'), 'weights.bin': sha('b') }, equivalence, now: new Date('2026-01-02T00:00:00Z'),
   });
 
   it('describes the architecture, cost, accuracy and origin of the model', () => {
@@ -38,8 +39,17 @@ describe('model metadata', () => {
     assert.deepEqual(m.architecture, { space: 'tiny', stages: results.base, depth: row.depth, width: row.width, resolution: row.resolution });
     assert.deepEqual([m.macs, m.params], [row.macs, row.params]);
     assert.deepEqual(m.accuracy, { test: row.retrainedAccuracy, testImages: 256, supernetMinival: row.supernetAccuracy, baselineTest: row.baselineAccuracy });
-    assert.equal(m.files['weights.bin'].sha256, 'b'.repeat(64));
+    assert.equal(m.files['weights.bin']?.sha256, 'b'.repeat(64));
     assert.equal(m.exportedAt, '2026-01-02T00:00:00.000Z');
+  });
+
+  it('states each format\'s layout and how to load it, and the equivalence check it passed', () => {
+    const r = row.resolution;
+    assert.deepEqual(m.formats.tfjs?.inputShape, ['batch', r, r, 1]);
+    assert.equal(m.formats.tfjs?.layout, 'NHWC');
+    assert.deepEqual(m.formats.onnx?.inputShape, ['batch', 1, r, r]);
+    assert.deepEqual([m.formats.onnx?.layout, m.formats.onnx?.opset, m.formats.onnx?.inputName, m.formats.onnx?.outputName], ['NCHW', 14, 'image', 'logits']);
+    assert.deepEqual(m.equivalence, equivalence);
   });
 
   it('says how to feed it: input shape at the model resolution, normalisation of the training split, resize', () => {
@@ -54,9 +64,9 @@ describe('model metadata', () => {
   });
 
   it('needs no resize at the dataset resolution, and has no baseline accuracy for a baseline', () => {
-    const s0 = buildModelMetadata({ results, row: findModel(results, 'S0'), data, normalization: { mean: [0], std: [1] }, files: { 'model.json': sha('a'), 'weights.bin': sha('b') } });
+    const s0 = buildModelMetadata({ results, row: findModel(results, 'S0'), data, normalization: { mean: [0], std: [1] }, files: { 'model.json': sha('a'), 'weights.bin': sha('b') }, equivalence });
     assert.match(s0.input.preprocessing, /no resize/);
-    const b1 = buildModelMetadata({ results, row: findModel(results, 'B1'), data, normalization: { mean: [0], std: [1] }, files: { 'model.json': sha('a'), 'weights.bin': sha('b') } });
+    const b1 = buildModelMetadata({ results, row: findModel(results, 'B1'), data, normalization: { mean: [0], std: [1] }, files: { 'model.json': sha('a'), 'weights.bin': sha('b') }, equivalence });
     assert.equal(b1.accuracy.baselineTest, null);
   });
 });

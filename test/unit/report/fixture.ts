@@ -6,6 +6,7 @@
 import { RESULTS_FORMAT, type ResultRow, type RunResults } from '../../../activities/records';
 import type { HistoryEntry } from '../../../cli/history';
 import { configHash, parseConfigObject, resolveSpace } from '../../../core/config';
+import { calibrationReport, sampleCalibrationSubnets } from '../../../core/calibration';
 import { buildFamily } from '../../../core/family';
 import { createSearch, runSearchSync } from '../../../core/search';
 import { evaluatedFromMemo, type LossPoint, type ReportData } from '../../../report/model';
@@ -39,7 +40,12 @@ export function reportFixture(o: FixtureOptions = {}): ReportData {
   const space = resolveSpace(config);
   const { state, result } = runSearchSync(createSearch(config.search, space, config.seed), (c) => syntheticAccuracy(c.arch));
   const family = buildFamily(config, result);
+  const byName = new Map(family.models.map((m) => [m.name, m]));
   const rows: ResultRow[] = family.models.map((m, i) => ({
+    partner: m.budget?.partner ?? null,
+    partnerMacs: byName.get(m.kind === 'baseline' ? m.budget!.partner : `B${m.level}`)?.macs ?? null,
+    macsRatio: m.kind === 'baseline' ? m.macs / byName.get(m.budget!.partner)!.macs : m.level > 0 ? byName.get(`B${m.level}`)!.macs / m.macs : null,
+    skipped: null,
     model: m.name, kind: m.kind, level: m.level,
     depth: m.arch.depth, width: m.arch.width, resolution: m.arch.resolution, macs: m.macs, params: m.params,
     supernetAccuracy: m.supernetAccuracy,
@@ -54,6 +60,10 @@ export function reportFixture(o: FixtureOptions = {}): ReportData {
   const results: RunResults = {
     format: RESULTS_FORMAT, runId, configHash: configHash(config), config, base: result.base, family: rows,
     extrapolation: family.extrapolation,
+    compound: family.compound,
+    calibration: calibrationReport(100, sampleCalibrationSubnets(space, 4, 1).map((c, i) => ({
+      ...c, macs: 3e6 * 2 ** c.level, supernetAccuracy: [0.61, 0.7, 0.66, 0.64][i]!, retrainedAccuracy: [0.8, 0.86, 0.84, 0.83][i]!,
+    }))),
     supernet: { epochs: [0, 1, 2].map((epoch) => ({ epoch, meanLoss: 2 - epoch / 3, resumedFromStep: null, fallbacks: 0 })), lossLogs: [] },
     search: { evaluations: result.evaluations, fitness: result.fitness, record: ref(`runs/${runId}/search/result.json`) },
     computeSeconds: { 'train-supernet': 120.5, search: 64.25, retrain: 300 },

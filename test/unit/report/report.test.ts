@@ -122,8 +122,8 @@ describe('report plots (Vega-Lite → SVG) on fixture data', () => {
     for (const c of charts) svgs.set(c.id, await renderSvg(c.spec));
   });
 
-  it('has the six plots the issue asks for, each with data rows', () => {
-    assert.deepEqual(charts.map((c) => c.id), ['accuracy-vs-macs', 'fitness', 'strategies', 'supernet-loss', 'timeline', 'compute']);
+  it('has the plots the issues ask for, each with data rows', () => {
+    assert.deepEqual(charts.map((c) => c.id), ['accuracy-vs-macs', 'accuracy-vs-latency', 'fitness', 'strategies', 'supernet-loss', 'timeline', 'compute', 'calibration']);
     for (const c of charts) {
       const values = (c.spec as { data: { values: unknown[] } }).data.values;
       assert.ok(c.rows > 0 && values.length === c.rows, `${c.id}: ${c.rows} rows, ${values.length} values`);
@@ -154,6 +154,16 @@ describe('report plots (Vega-Lite → SVG) on fixture data', () => {
     assert.equal(rows.filter((r) => r.series.includes('retrained')).length, familyWithAcc);
   });
 
+  it('accuracy vs latency: one point per retrained model that measured latency, and no plot for a run without latency', () => {
+    const c = charts.find((x) => x.id === 'accuracy-vs-latency')!;
+    const symbols = dataMarks(svgs.get(c.id)!).find((m) => m.mark === 'symbol')!;
+    const measured = data.results.family.filter((f) => f.latencyMs !== null && f.retrainedAccuracy !== null);
+    assert.ok(measured.length > 0);
+    assert.equal(symbols.items, measured.length);
+    const none = { ...data, results: { ...data.results, family: data.results.family.map((f) => ({ ...f, latencyMs: null })) } };
+    assert.ok(!reportCharts(none).some((x) => x.id === 'accuracy-vs-latency'));
+  });
+
   it('timeline: one row per stage, and per model where a stage fans out, in stage and family order', () => {
     assert.equal(laneOf('r1', 'retrain', 'r1.retrain.S2'), 'retrain S2');
     assert.equal(laneOf('r1', 'search', 'r1.search'), 'search');
@@ -177,11 +187,22 @@ describe('the report page', () => {
     const html = await buildReportHtml(reportFixture());
     assert.doesNotMatch(html, /http/i);
     assert.doesNotMatch(html, /<script|<link|<img|<iframe|\bsrc=|\bhref=|url\(|@import/i);
-    for (const id of ['accuracy-vs-macs', 'fitness', 'strategies', 'supernet-loss', 'timeline', 'compute']) {
+    for (const id of ['accuracy-vs-macs', 'accuracy-vs-latency', 'fitness', 'strategies', 'supernet-loss', 'timeline', 'compute', 'calibration']) {
       assert.match(html, new RegExp(`<figure class="plot" id="plot-${id}" data-plot="${id}" data-rows="[1-9]\\d*">\\s*<h3>[^<]+</h3>\\s*<svg `), id);
     }
     assert.match(html, /<table>/);
     assert.match(html, /skipped checkpoint/);
+  });
+
+  it('shows each baseline pair\'s MACs ratio, the compound coefficients used, and the calibration τ and ρ', async () => {
+    const d = reportFixture();
+    const html = await buildReportHtml(d);
+    assert.match(html, /α = 1\.2, β = 1\.1, γ = 1\.15/);
+    const b1 = d.results.family.find((f) => f.model === 'B1')!;
+    assert.ok(b1.macsRatio !== null && Math.abs(b1.macsRatio - 1) <= 0.01);
+    assert.ok(html.includes(`${b1.macsRatio.toFixed(3)}×`));
+    assert.match(html, /Kendall's τ = <strong>1\.000<\/strong>/);
+    assert.match(html, /id="calibration"/);
   });
 
   it('escapes text from the run (ids, failure messages) so none of it becomes markup', async () => {
