@@ -13,7 +13,7 @@ import { SupernetTrainer } from '../nn/trainer';
 import { CheckpointStore } from '../storage/checkpoints';
 import type { ArtifactStore } from '../storage/store';
 import { decodeTrainer } from './checkpointing';
-import { datasetFromRef, ensureBackend, keepAlive, noteProgress } from './runtime';
+import { datasetFromRef, DEFAULT_NO_PROGRESS_SECONDS, ensureBackend, keepAlive, noteProgress } from './runtime';
 
 interface LoadedSupernet {
   trainer: SupernetTrainer;
@@ -85,7 +85,8 @@ export function createEvaluationActivities(store: ArtifactStore) {
       const t0 = Date.now();
       const entry = acquireSupernet(store, input, input.supernet);
       try {
-        const stall = { noProgressSeconds: input.config.resources.noProgressSeconds };
+        // Configs of runs started before the field existed lack it.
+        const stall = { noProgressSeconds: (input.config.resources.noProgressSeconds as number | undefined) ?? DEFAULT_NO_PROGRESS_SECONDS };
         const { trainer, cache } = await keepAlive(entry.loaded, undefined, stall);
         const data = await keepAlive(datasetFromRef(store, input.data, input.config.dataset), undefined, stall);
         const s = input.config.search;

@@ -248,8 +248,15 @@ export const RetrainingSchema = z.object({
   levels: z.array(z.int().nonnegative().max(64)).nullable().default(null),
 }).strict();
 
+/** Default retry budgets per activity kind (also for runs recorded before `resources.retries` existed). */
+export const RETRY_DEFAULTS = {
+  training: { maximumAttempts: 20, scheduleToCloseSeconds: 7 * 24 * 3600 },
+  evaluation: { maximumAttempts: 20, scheduleToCloseSeconds: 24 * 3600 },
+  light: { maximumAttempts: 20, scheduleToCloseSeconds: 6 * 3600 },
+} as const;
+
 /** A retry budget: attempts and a deadline for all of them together. */
-function RetryBudgetSchema(attempts: number, seconds: number) {
+function RetryBudgetSchema({ maximumAttempts: attempts, scheduleToCloseSeconds: seconds }: { maximumAttempts: number; scheduleToCloseSeconds: number }) {
   return z.object({
     maximumAttempts: positiveInt.max(1000).default(attempts),
     scheduleToCloseSeconds: z.number().min(60).max(30 * 24 * 3600).default(seconds),
@@ -290,11 +297,11 @@ export const ResourcesSchema = z.object({
    */
   retries: z.object({
     /** One supernet epoch or one retraining (hours on a GPU). */
-    training: RetryBudgetSchema(20, 7 * 24 * 3600),
+    training: RetryBudgetSchema(RETRY_DEFAULTS.training),
     /** One chunk of candidate evaluations. */
-    evaluation: RetryBudgetSchema(20, 24 * 3600),
+    evaluation: RetryBudgetSchema(RETRY_DEFAULTS.evaluation),
     /** Data preparation, records, reports. */
-    light: RetryBudgetSchema(20, 6 * 3600),
+    light: RetryBudgetSchema(RETRY_DEFAULTS.light),
   }).strict().prefault({}),
   /**
    * Seconds a compute activity may go without finishing a step (a training step, an evaluated candidate, a

@@ -8,7 +8,7 @@
  */
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { RunConfig } from '../core/config';
+import { RETRY_DEFAULTS, type RunConfig } from '../core/config';
 import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors';
 
 /** Errors that retrying cannot fix: bad config, dataset or architecture, corrupt objects, broken invariants (DESIGN §4). */
@@ -27,7 +27,8 @@ export type ActivityKind = 'training' | 'evaluation' | 'light';
 
 /** The retry options of an activity kind. */
 export function retryOptions(config: RunConfig, kind: ActivityKind): Pick<ActivityOptions, 'retry' | 'scheduleToCloseTimeout'> {
-  const budget = config.resources.retries[kind];
+  // Child workflows of runs recorded before `resources.retries` existed carry configs without it (replay).
+  const budget = (config.resources.retries as RunConfig['resources']['retries'] | undefined)?.[kind] ?? RETRY_DEFAULTS[kind];
   return {
     scheduleToCloseTimeout: `${budget.scheduleToCloseSeconds} seconds`,
     retry: {
