@@ -205,7 +205,7 @@ export async function scaleNetRun(input: RunInput): Promise<RunSummary> {
  * Runs started before `supernet.slicing` was removed carry `slicing: "left"`, the only slicing there ever
  * was: drop it so they resume (and their histories replay). Any other value still fails validation.
  */
-function withoutRemovedFields(config: RunInput['config']): RunInput['config'] {
+export function withoutRemovedFields(config: RunInput['config']): RunInput['config'] {
   const supernet = (config as { supernet?: Record<string, unknown> }).supernet;
   if (supernet?.slicing !== 'left') return config;
   const { slicing: _removed, ...rest } = supernet;

@@ -12,7 +12,7 @@ import { claimRunPrefix } from '../../storage/run-owner';
 import { RUN_ID, CONFIG_HASH, STAGE } from '../../workflows/search-attributes';
 import type { RunProgress } from '../../workflows/progress';
 import { MIN_HEARTBEAT_TIMEOUT_SECONDS } from '../../workflows/activities';
-import type { RunInput } from '../../workflows/run';
+import { withoutRemovedFields, type RunInput } from '../../workflows/run';
 import { InvalidInputError } from '../../core/errors';
 import { validateRunConfig } from '../../core/validate';
 import { describeRun, runFailure, runState, withClients } from '../client';
@@ -240,7 +240,7 @@ export function registerRunCommands(program: Command): void {
         const input = defaultPayloadConverter.fromPayload(started!.input!.payloads![0]!) as RunInput;
         try {
           // The check `run` made, repeated: a config that can no longer run is refused before it is submitted.
-          validateRunConfig(input.config);
+          validateRunConfig(withoutRemovedFields(input.config));
         } catch (err) {
           if (err instanceof InvalidInputError) throw new UsageError(`run ${runId} cannot be resumed: ${err.message}`);
           throw err;
