@@ -2,7 +2,8 @@
 // - floating promises hide failures in activities and the CLI;
 // - workflows run in Temporal's deterministic sandbox, so they may import only core/ and
 //   @temporalio/workflow: Node built-ins, tfjs and minio are errors there;
-// - core/ is pure (it is imported by workflows), so the same ban applies to it.
+// - core/ is pure (it is imported by workflows), so the same ban applies to it;
+// - layers below workflows (activities, storage, data, nn) never import workflows/: shared shapes live in core/.
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
@@ -40,6 +41,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', sandboxBan],
       '@typescript-eslint/no-restricted-imports': ['error', sandboxBan],
+    },
+  },
+  {
+    files: ['activities/**/*.ts', 'storage/**/*.ts', 'data/**/*.ts', 'nn/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [{ group: ['**/workflows', '**/workflows/*'], message: 'Activities and the layers below them do not import workflows/: put shared types in core/ (DESIGN §2).' }],
+      }],
     },
   },
 );

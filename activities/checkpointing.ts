@@ -7,6 +7,7 @@ import { CancelledFailure, Context } from '@temporalio/activity';
 import type { ObjectRef } from '../core/refs';
 import type { Trainer, TrainerState } from '../nn/trainer';
 import type { CheckpointStore, LoadedCheckpoint } from '../storage/checkpoints';
+import { noteProgress } from './runtime';
 
 /** What a heartbeat carries: the resume point a retry can use first. */
 export interface TrainingHeartbeat {
@@ -46,6 +47,11 @@ export interface CheckpointLoopArgs<M> {
   endStep: number;
   everySteps: number;
   everySeconds: number;
+  /**
+   * Intermediate checkpoints of this loop to keep (the newest ones; older ones are deleted after each commit).
+   * The final checkpoint is never deleted. Default {@link DEFAULT_CHECKPOINTS_KEPT}.
+   */
+  keep?: number;
   /** Meta stored with each checkpoint (read back on resume); `final` for the checkpoint at `endStep`. */
   meta: (final: boolean) => M | Promise<M>;
   onStep?: (loss: number, step: number, level: number | null) => void;
@@ -64,17 +70,27 @@ function holdHere(step: number): boolean {
   return true;
 }
 
+/** Default of `resources.checkpointsKept`. */
+export const DEFAULT_CHECKPOINTS_KEPT = 3;
+
 /** Trains to `endStep` with periodic checkpoints; returns the manifest of the final checkpoint. */
 export async function trainWithCheckpoints<M extends Record<string, unknown>>(a: CheckpointLoopArgs<M>): Promise<{ manifest: ObjectRef }> {
   const ctx = Context.current();
   let lastKey: string | null = null;
   let lastCommitStep = a.trainer.step;
   let lastCommitTime = Date.now();
+  const intermediate: number[] = [];
   const commit = async () => {
     const state = await a.trainer.serialize();
-    const meta = await a.meta(a.trainer.step >= a.endStep);
+    const final = a.trainer.step >= a.endStep;
+    const meta = await a.meta(final);
     const r = await a.ck.commit({ step: a.trainer.step, configHash: a.configHash, attempt: ctx.info.attempt, objects: encodeTrainer(state), meta });
     lastKey = r.manifestRef.key;
+    if (!final) {
+      // Retention: a long training would otherwise keep every checkpoint it ever wrote.
+      intermediate.push(a.trainer.step);
+      while (intermediate.length > Math.max(1, a.keep ?? DEFAULT_CHECKPOINTS_KEPT)) await a.ck.remove(intermediate.shift()!);
+    }
     lastCommitStep = a.trainer.step;
     lastCommitTime = Date.now();
     ctx.heartbeat({ step: a.trainer.step, manifestKey: lastKey } satisfies TrainingHeartbeat);
@@ -95,6 +111,7 @@ export async function trainWithCheckpoints<M extends Record<string, unknown>>(a:
     await a.trainer.train(1, (p) => {
       a.onStep?.(p.loss, p.step, p.level);
     });
+    noteProgress();
     ctx.heartbeat({ step: a.trainer.step, manifestKey: lastKey } satisfies TrainingHeartbeat);
     const due = a.trainer.step - lastCommitStep >= a.everySteps || (Date.now() - lastCommitTime) / 1000 >= a.everySeconds;
     if (due && a.trainer.step < a.endStep) await commit();

@@ -21,6 +21,7 @@ import { s3Source } from '../data/s3-source';
 import { packShards } from '../data/shards';
 import type { ImageSet } from '../data/types';
 import { objectKey, type ArtifactStore } from '../storage/store';
+import { claimRunPrefix } from '../storage/run-owner';
 import { nonRetryableInput } from './runtime';
 
 const IMAGES_PER_SHARD = 10_000;
@@ -105,6 +106,8 @@ export function createDataActivities(store: ArtifactStore) {
 
   return {
     async prepareData(ctx: RunContext): Promise<DataRef> {
+      // The run id's prefix must be this config's (the CLI claimed it, or this is the first stage to run).
+      await claimRunPrefix(store, ctx.runId, ctx.configHash, { adoptUnowned: true }).catch(nonRetryableInput);
       const h = dataHash(ctx.config);
       const indexKey = objectKey('runs', ctx.runId, 'prepare-data', `data-${h}.json`);
       if (await store.exists(indexKey)) return store.getJson<DataRef>(await store.refOf(indexKey));

@@ -13,23 +13,68 @@ import { SupernetTrainer } from '../nn/trainer';
 import { CheckpointStore } from '../storage/checkpoints';
 import type { ArtifactStore } from '../storage/store';
 import { decodeTrainer } from './checkpointing';
-import { datasetFromRef, ensureBackend, keepAlive } from './runtime';
+import { datasetFromRef, DEFAULT_NO_PROGRESS_SECONDS, ensureBackend, keepAlive, noteProgress } from './runtime';
+
+interface LoadedSupernet {
+  trainer: SupernetTrainer;
+  cache: EvaluationCache;
+}
+
+/** A supernet of this process: loaded once, shared by the evaluations that hold it, disposed when none does. */
+interface SupernetEntry {
+  users: number;
+  loaded: Promise<LoadedSupernet>;
+}
 
 /**
- * The supernet last loaded by this process, with its memo of evaluations (evaluation chunks of one run
- * reuse both). The memo lives and dies with the weights it was computed from.
+ * Supernets by manifest sha256, with their memo of evaluations (evaluation chunks of one run reuse both; the
+ * memo lives and dies with the weights it was computed from). Reference-counted: with `worker --concurrency
+ * > 1` several evaluations run at once, and one must never dispose a trainer another is using. The newest one
+ * stays loaded while idle (the next chunk of the run needs it); older idle ones are disposed.
  */
-let loaded: { sha256: string; trainer: SupernetTrainer; cache: EvaluationCache } | undefined;
+const supernets = new Map<string, SupernetEntry>();
+let newest: string | undefined;
 
-async function supernetAt(store: ArtifactStore, input: EvaluateInput, manifest: ObjectRef): Promise<NonNullable<typeof loaded>> {
-  if (loaded?.sha256 === manifest.sha256) return loaded;
-  const data = await datasetFromRef(store, input.data, input.config.dataset);
-  const ck = await new CheckpointStore(store, input.runId, 'train-supernet').load(manifest);
-  loaded?.trainer.dispose();
-  loaded = undefined;
-  const trainer = SupernetTrainer.restore({ space: resolveSpace(input.config), data }, decodeTrainer(ck.objects));
-  loaded = { sha256: manifest.sha256, trainer, cache: new EvaluationCache() };
-  return loaded;
+function disposeIdle(): void {
+  for (const [sha, e] of supernets) {
+    if (e.users > 0 || sha === newest) continue;
+    supernets.delete(sha);
+    e.loaded.then((l) => l.trainer.dispose(), () => undefined);
+  }
+}
+
+/** Takes a reference to the supernet of `manifest` (loading it unless loaded or loading); pair with {@link releaseSupernet}. */
+function acquireSupernet(store: ArtifactStore, input: EvaluateInput, manifest: ObjectRef): SupernetEntry {
+  let e = supernets.get(manifest.sha256);
+  if (!e) {
+    const loaded = (async () => {
+      const data = await datasetFromRef(store, input.data, input.config.dataset);
+      const ck = await new CheckpointStore(store, input.runId, 'train-supernet').load(manifest, input.configHash);
+      const trainer = SupernetTrainer.restore({ space: resolveSpace(input.config), data }, decodeTrainer(ck.objects));
+      return { trainer, cache: new EvaluationCache() };
+    })();
+    const entry: SupernetEntry = { users: 0, loaded };
+    loaded.catch(() => {
+      if (supernets.get(manifest.sha256) === entry) supernets.delete(manifest.sha256);
+    });
+    supernets.set(manifest.sha256, entry);
+    e = entry;
+  }
+  // Counted before any await, so no other evaluation can see it idle and dispose it in between.
+  e.users += 1;
+  newest = manifest.sha256;
+  disposeIdle();
+  return e;
+}
+
+function releaseSupernet(e: SupernetEntry): void {
+  e.users -= 1;
+  disposeIdle();
+}
+
+/** Supernets this process holds now (for tests). */
+export function loadedSupernets(): { sha256: string; users: number }[] {
+  return [...supernets].map(([sha256, e]) => ({ sha256, users: e.users }));
 }
 
 export function createEvaluationActivities(store: ArtifactStore) {
@@ -38,23 +83,31 @@ export function createEvaluationActivities(store: ArtifactStore) {
       await ensureBackend();
       const ctx = Context.current();
       const t0 = Date.now();
-      const { trainer, cache } = await keepAlive(supernetAt(store, input, input.supernet));
-      const data = await keepAlive(datasetFromRef(store, input.data, input.config.dataset));
-      const s = input.config.search;
-      const results: EvaluateResult['results'] = [];
-      for (const c of input.candidates) {
-        if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`evaluation stopped after ${results.length} of ${input.candidates.length} candidates`);
-        const r = await keepAlive(evaluateSubnetwork(trainer, c.arch as typeof c.arch & { stages: number[][] }, data, {
-          bn: s.bnRecalibrationBatches > 0 ? 'recalibrate' : 'batch',
-          recalibration: { batches: s.bnRecalibrationBatches, batchSize: s.bnRecalibrationBatchSize, seed: input.config.seed },
-          split: 'minival',
-          batchSize: s.evalBatchSize,
-          cache,
-        }), { done: results.length });
-        results.push({ id: c.id, fitness: r.accuracy });
-        ctx.heartbeat({ done: results.length });
+      const entry = acquireSupernet(store, input, input.supernet);
+      try {
+        // Configs of runs started before the field existed lack it.
+        const stall = { noProgressSeconds: (input.config.resources.noProgressSeconds as number | undefined) ?? DEFAULT_NO_PROGRESS_SECONDS };
+        const { trainer, cache } = await keepAlive(entry.loaded, undefined, stall);
+        const data = await keepAlive(datasetFromRef(store, input.data, input.config.dataset), undefined, stall);
+        const s = input.config.search;
+        const results: EvaluateResult['results'] = [];
+        for (const c of input.candidates) {
+          if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`evaluation stopped after ${results.length} of ${input.candidates.length} candidates`);
+          const r = await keepAlive(evaluateSubnetwork(trainer, c.arch as typeof c.arch & { stages: number[][] }, data, {
+            bn: s.bnRecalibrationBatches > 0 ? 'recalibrate' : 'batch',
+            recalibration: { batches: s.bnRecalibrationBatches, batchSize: s.bnRecalibrationBatchSize, seed: input.config.seed },
+            split: 'minival',
+            batchSize: s.evalBatchSize,
+            cache,
+          }), { done: results.length }, stall);
+          results.push({ id: c.id, fitness: r.accuracy });
+          noteProgress();
+          ctx.heartbeat({ done: results.length });
+        }
+        return { results, computeSeconds: (Date.now() - t0) / 1000 };
+      } finally {
+        releaseSupernet(entry);
       }
-      return { results, computeSeconds: (Date.now() - t0) / 1000 };
     },
   };
 }

@@ -1,6 +1,5 @@
 /** All activities, built from their dependencies (so tests can build them against any store). */
 import type { ArtifactStore } from '../storage/store';
-import { createSliceActivities } from './artifact-slice';
 import { createDataActivities } from './data';
 import { createEvaluationActivities } from './evaluate';
 import { createLineageActivities } from './lineage';
@@ -14,7 +13,6 @@ export interface ActivityDeps {
 
 export function createActivities(deps: ActivityDeps) {
   return {
-    ...createSliceActivities(deps.store),
     ...createDataActivities(deps.store),
     ...createSupernetActivities(deps.store),
     ...createEvaluationActivities(deps.store),

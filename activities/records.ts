@@ -10,9 +10,9 @@ import type { Family } from '../core/family';
 import type { DataRef, RetrainResult, RunContext, StageName } from '../core/pipeline';
 import type { ObjectRef } from '../core/refs';
 import type { SearchResult, SearchState } from '../core/search';
+import { isDamagedObject } from '../storage/errors';
 import { objectKey, type ArtifactStore } from '../storage/store';
-import type { SearchSummary } from '../workflows/search';
-import type { TrainSupernetResult } from '../workflows/supernet';
+import type { SearchSummary, TrainSupernetResult } from '../core/stage-results';
 
 export const RESULTS_FORMAT = 'scalenet.results/v1';
 export const RUN_MANIFEST_FORMAT = 'scalenet.run-manifest/v1';
@@ -156,8 +156,10 @@ export function createRecordActivities(store: ArtifactStore) {
         try {
           const saved = await store.getJson<{ configHash: string; state: SearchState }>(await store.refOf(o.key));
           if (saved.configHash === ctx.configHash) return saved.state;
-        } catch {
-          // Corrupt or foreign: try the previous one.
+        } catch (err) {
+          // Corrupt or gone: try the previous one. Anything else (storage unreachable) is rethrown: falling back
+          // to an older state on a transient error would silently redo finished evaluations.
+          if (!isDamagedObject(err)) throw err;
         }
       }
       return null;

@@ -13,14 +13,28 @@ import { objectKey, type ArtifactStore } from '../storage/store';
 import { decodeTrainer, resumePoint, trainWithCheckpoints } from './checkpointing';
 import { datasetFromRef, ensureBackend, keepAlive, nonRetryableInput } from './runtime';
 
+type LogRow = [number, number, number | null];
+
 /** Meta stored with every supernet checkpoint. */
 interface SupernetMeta extends Record<string, unknown> {
   epoch: number;
-  /** Per-step log of the current epoch so far: [step, loss, level]. */
-  log: [number, number, number | null][];
+  /**
+   * Keys of this epoch's step-log segments so far ([step, loss, level] rows, one segment per checkpoint). Each
+   * checkpoint names the segments instead of repeating the epoch's whole log.
+   */
+  segments?: string[];
+  /** The whole log of the epoch so far, in checkpoints written before segments existed. */
+  log?: LogRow[];
   /** Compute seconds of this epoch that led to this checkpoint. */
   computeSeconds: number;
   done?: { meanLoss: number; lossLog: SupernetEpochResult['lossLog'] };
+}
+
+/** The rows of an epoch's log segments, in order (each verified against the hash recorded at write time). */
+async function readSegments(store: ArtifactStore, keys: readonly string[]): Promise<LogRow[]> {
+  const rows: LogRow[] = [];
+  for (const key of keys) rows.push(...(await store.getJson<LogRow[]>(await store.refOf(key))));
+  return rows;
 }
 
 export function supernetRecipe(config: RunConfig, stepsPerEpoch: number): TrainingRecipeInput {
@@ -70,17 +84,29 @@ export function createSupernetActivities(store: ArtifactStore) {
       try {
         // Carry this epoch's log and compute time over from a mid-epoch checkpoint.
         const sameEpoch = prior && prior.epoch === epoch;
-        const log: SupernetMeta['log'] = sameEpoch ? [...prior.log] : [];
+        const segments = sameEpoch ? [...(prior.segments ?? [])] : [];
+        const log: LogRow[] = sameEpoch ? [...(prior.log ?? []), ...(await keepAlive(readSegments(store, segments)))] : [];
+        let flushed = log.length;
         const priorSeconds = sameEpoch ? prior.computeSeconds : 0;
         const t0 = Date.now();
         if (loaded) Context.current().log.info('resuming supernet training', { from: loaded.manifest.step, epoch, skipped: fallbacks.length });
-        const meta = (): SupernetMeta => ({ epoch, log, computeSeconds: priorSeconds + (Date.now() - t0) / 1000 });
+        const meta = async (): Promise<SupernetMeta> => {
+          if (log.length > flushed) {
+            const upto = String(log[log.length - 1]![0]).padStart(10, '0');
+            const key = objectKey('runs', runId, 'train-supernet', 'loss', `epoch-${String(epoch).padStart(5, '0')}`, `upto-${upto}.json`);
+            await store.putJson(key, log.slice(flushed));
+            segments.push(key);
+            flushed = log.length;
+          }
+          return { epoch, segments: [...segments], computeSeconds: priorSeconds + (Date.now() - t0) / 1000 };
+        };
         const lastCheckpoint = await trainWithCheckpoints({
           trainer, ck, configHash: input.configHash, endStep,
           everySteps: config.supernet.checkpoint.everySteps,
           everySeconds: config.supernet.checkpoint.everySeconds,
+          keep: config.resources.checkpointsKept,
           meta: async (final) => {
-            const m = meta();
+            const m = await meta();
             if (!final) return m;
             // The epoch's final checkpoint also carries the summary, so a re-run returns from it.
             const lossLog = await store.putJson(objectKey('runs', runId, 'train-supernet', 'loss', `epoch-${String(epoch).padStart(5, '0')}.json`), { epoch, columns: ['step', 'loss', 'level'], rows: log });
@@ -89,7 +115,7 @@ export function createSupernetActivities(store: ArtifactStore) {
           },
           onStep: (loss, step, level) => log.push([step, loss, level]),
         });
-        const final = (await ck.load(lastCheckpoint.manifest)).manifest.meta as SupernetMeta;
+        const final = (await ck.load(lastCheckpoint.manifest, input.configHash)).manifest.meta as SupernetMeta;
         return {
           epoch, step: endStep, checkpoint: lastCheckpoint.manifest, meanLoss: final.done!.meanLoss, lossLog: final.done!.lossLog,
           resumedFromStep: loaded ? loaded.manifest.step : null, fallbacks, computeSeconds: final.computeSeconds, backend,

@@ -23,7 +23,7 @@ export function benchFixture(preset: string, batch: number): { space: SearchSpac
   const space = getPreset(preset);
   const arch = BENCH_SUBNETS[preset] as Architecture;
   const [h, c] = preset === 'tiny' ? [28, 1] : [32, 3];
-  const data = loadDataset({ kind: 'synthetic', trainSize: batch * 8, testSize: batch, height: h, width: h, channels: c, classes: space.classes }, { minivalSize: batch });
+  const data = loadDataset({ kind: 'synthetic', trainSize: batch * 8, testSize: batch, resolution: h, channels: c, classes: space.classes }, { minivalSize: batch });
   const trainer = StandaloneTrainer.create({ space, arch, data, seed: 0, recipe: { batchSize: batch, steps: 1000 } });
   return { space, arch, net: scaleNetwork(space, arch), data, trainer };
 }

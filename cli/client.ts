@@ -1,5 +1,6 @@
 /** Temporal client access for the CLI, and reading a run's workflows and results. */
 import { Client, Connection, WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
 import { resolveSettings, type Settings } from '../infra/settings';
 import { storeFromSettings } from '../workers/main';
 import type { ArtifactStore } from '../storage/store';
@@ -56,12 +57,55 @@ export function runState(desc: WorkflowExecutionDescription): RunState {
   }
 }
 
-/** Describes a run, turning "not found" into a usage error that names the id. */
+/**
+ * Describes a run, turning "not found" into a usage error that names the id, and refusing the id of a stage
+ * workflow (`<run>.<stage>`): every command takes the run's id.
+ */
 export async function describeRun(client: Client, runId: string): Promise<WorkflowExecutionDescription> {
+  let desc: WorkflowExecutionDescription;
   try {
-    return await client.workflow.getHandle(runId).describe();
+    desc = await client.workflow.getHandle(runId).describe();
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new UsageError(`no run with id "${runId}" (see \`scalenet list\`)`);
     throw err;
   }
+  if (desc.type !== 'scaleNetRun') {
+    const parent = runId.includes('.') ? runId.slice(0, runId.indexOf('.')) : null;
+    throw new UsageError(`"${runId}" is a ${desc.type} stage workflow, not a run${parent ? `; use its run id: ${parent}` : ''} (see \`scalenet list\`)`);
+  }
+  return desc;
+}
+
+type Failure = temporal.api.failure.v1.IFailure;
+
+/** One line from a failure chain: stage and activity where it happened, retries spent, and the root message. */
+export function describeFailure(f: Failure | null | undefined): string | null {
+  if (!f) return null;
+  const where: string[] = [];
+  let budget = '';
+  let last = f;
+  for (let c: Failure | null | undefined = f; c; c = c.cause) {
+    last = c;
+    const child = c.childWorkflowExecutionFailureInfo;
+    if (child?.workflowExecution?.workflowId) where.push(`stage ${child.workflowExecution.workflowId}`);
+    const act = c.activityFailureInfo;
+    if (act?.activityType?.name) {
+      where.push(`activity ${act.activityType.name}`);
+      const rs = String(act.retryState ?? '');
+      if (rs === 'RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED' || rs === '4') budget = ' (retry budget spent: maximum attempts reached)';
+      else if (rs === 'RETRY_STATE_TIMEOUT' || rs === '3') budget = ' (retry budget spent: schedule-to-close timeout)';
+    }
+  }
+  const type = last.applicationFailureInfo?.type ? `${last.applicationFailureInfo.type}: ` : '';
+  return `${where.length ? `${where.join(', ')}${budget}: ` : ''}${type}${last.message ?? 'failed'}`;
+}
+
+/** Why a closed run failed (from the last event of its history), or null when it did not fail. */
+export async function runFailure(client: Client, runId: string): Promise<string | null> {
+  const h = await client.workflow.getHandle(runId).fetchHistory();
+  const events = h.events ?? [];
+  const last = events[events.length - 1];
+  if (last?.workflowExecutionFailedEventAttributes) return describeFailure(last.workflowExecutionFailedEventAttributes.failure);
+  if (last?.workflowExecutionTimedOutEventAttributes) return 'the run timed out';
+  return null;
 }

@@ -48,6 +48,19 @@ Exit codes: 0 ok, 2 bad input, 1 anything else.`,
   return program;
 }
 
+/**
+ * What the user sees of an error: one line (input errors may list one issue per line), no stack trace
+ * unless SCALENET_DEBUG=1.
+ */
+export function errorText(err: unknown): string {
+  if (process.env.SCALENET_DEBUG === '1' && err instanceof Error && err.stack) return err.stack;
+  if (err instanceof UsageError || err instanceof InvalidInputError) return `error: ${err.message}`;
+  if (err instanceof ZodError) return `error: ${err.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`;
+  const message = err instanceof Error ? err.message : String(err);
+  const first = message.split('\n').find((l) => l.trim() !== '') ?? 'failed';
+  return `error: ${first.trim()}${process.env.SCALENET_DEBUG === '1' ? '' : ' (SCALENET_DEBUG=1 shows details)'}`;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -58,12 +71,8 @@ export async function main(argv: string[]): Promise<number> {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return EXIT.ok;
       return EXIT.badInput; // commander already printed what was wrong
     }
-    if (err instanceof UsageError || err instanceof ZodError || err instanceof InvalidInputError) {
-      console.error(`error: ${err.message}`);
-      return EXIT.badInput;
-    }
-    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
-    return EXIT.other;
+    console.error(errorText(err));
+    return err instanceof UsageError || err instanceof ZodError || err instanceof InvalidInputError ? EXIT.badInput : EXIT.other;
   }
 }
 
@@ -74,8 +83,8 @@ export function run(argv: string[] = process.argv.slice(2)): void {
       process.exitCode = code;
     },
     (err) => {
-      console.error(err);
-      process.exit(1);
+      console.error(errorText(err));
+      process.exit(EXIT.other);
     },
   );
 }

@@ -5,17 +5,20 @@
  */
 import { z } from 'zod';
 import { InvalidInputError, issuesFromZod, type InputIssue } from './errors';
-import type { SearchSpace } from './space';
+import { SPACE_MAX, type SearchSpace } from './space';
 
 /** Per-stage kernel sizes of a base network, e.g. [[5],[5],[7,7,5,3],…]. */
-export const BaseSchema = z.array(z.array(z.int().positive()).min(1, { message: 'a stage needs at least one layer' }));
+export const BaseSchema = z.array(z.array(z.int().positive()).min(1, { message: 'a stage needs at least one layer' }).max(SPACE_MAX.depth)).max(SPACE_MAX.stages);
 
 /** A (base, multipliers, resolution) point of the space. Multipliers need not lie on a level's grid. */
 export const ArchitectureSchema = z.object({
   stages: BaseSchema,
-  depth: z.number().positive({ message: 'depth multiplier must be positive' }),
-  width: z.number().positive({ message: 'width multiplier must be positive' }),
-  resolution: z.int().positive({ message: 'resolution must be a positive integer (pixels)' }),
+  depth: z.number().positive({ message: 'depth multiplier must be positive' })
+    .max(SPACE_MAX.multiplier, { message: `depth multiplier must be at most ${SPACE_MAX.multiplier}` }),
+  width: z.number().positive({ message: 'width multiplier must be positive' })
+    .max(SPACE_MAX.multiplier, { message: `width multiplier must be at most ${SPACE_MAX.multiplier}` }),
+  resolution: z.int().positive({ message: 'resolution must be a positive integer (pixels)' })
+    .max(SPACE_MAX.resolution, { message: `resolution must be at most ${SPACE_MAX.resolution} pixels` }),
 }).strict();
 
 /** The arch-file form (DESIGN §5): an architecture that may name the preset it belongs to. */

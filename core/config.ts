@@ -13,6 +13,41 @@ import { FlopsConstraintSchema, LevelSchema, parseSearchSpace, SearchSpaceSchema
 const path = z.string().min(1);
 const positiveInt = z.int().positive();
 
+/**
+ * Upper bounds of the sizes a config may ask for: far above any run these 2-core-to-GPU workers can do, low
+ * enough that a typo (`batchSize: 1e9`) is refused at the boundary instead of exhausting a worker's memory.
+ */
+export const MAX = {
+  /** Images in a synthetic split, minival, test images used. */
+  images: 1_000_000,
+  /** Image side in pixels (datasets and resolutions). */
+  resolution: 4096,
+  channels: 64,
+  classes: 100_000,
+  batchSize: 8192,
+  epochs: 100_000,
+  stepsPerEpoch: 10_000_000,
+  /** Search sizes: bases, rounds, population, generations, elites. */
+  searchSize: 100_000,
+  /** Recalibration batches per evaluation. */
+  batches: 10_000,
+  /** Extra extrapolated levels (each doubles the MACs: 2^20 × S0 is far beyond any model). */
+  extraLevels: 20,
+  evaluationConcurrency: 1024,
+  /** Seconds (a week). */
+  seconds: 7 * 24 * 3600,
+} as const;
+
+/** Augmentation switches; omitted fields take the per-kind defaults of data/'s `augmentationFor`. */
+export const AugmentationSchema = z.object({
+  /** Random crop after zero padding by `cropPadding` pixels on each side. */
+  crop: z.boolean().optional(),
+  /** Padding of the random crop; default ⌈size/8⌉ (4 px for 28–32 px images, as in the CIFAR recipe). */
+  cropPadding: z.int().nonnegative().max(MAX.resolution).optional(),
+  /** Random horizontal flip. */
+  flip: z.boolean().optional(),
+}).strict();
+
 const unitInterval = z.number().gt(0).lte(1);
 
 /**
@@ -45,37 +80,52 @@ export const ImageFolderDatasetSchema = z.object({
 }).strict();
 export type ImageFolderDataset = z.output<typeof ImageFolderDatasetSchema>;
 
-/** Where the images come from. `kind` selects the reader in data/. */
+/**
+ * Where the images come from. `kind` selects the reader in data/. This is the only dataset schema: data/
+ * parses with it too (two schemas once disagreed about `synthetic` and such runs could never start).
+ */
 export const DatasetSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('fashion-mnist'),
     /** Folder with the four IDX files; default: the Debian `dataset-fashion-mnist` location, chosen by data/. */
     dir: path.optional(),
+    augment: AugmentationSchema.optional(),
   }).strict(),
   z.object({
     kind: z.literal('idx'),
     train: z.object({ images: path, labels: path }).strict(),
     test: z.object({ images: path, labels: path }).strict(),
+    classes: z.int().min(2).max(MAX.classes).default(10),
+    augment: AugmentationSchema.optional(),
   }).strict(),
-  z.object({ kind: z.literal('cifar10'), dir: path }).strict(),
-  z.object({ kind: z.literal('cifar100'), dir: path }).strict(),
+  z.object({ kind: z.literal('cifar10'), dir: path, augment: AugmentationSchema.optional() }).strict(),
+  z.object({
+    kind: z.literal('cifar100'),
+    dir: path,
+    labels: z.enum(['fine', 'coarse']).default('fine'),
+    augment: AugmentationSchema.optional(),
+  }).strict(),
   z.object({
     kind: z.literal('synthetic'),
-    classes: z.int().min(2).default(10),
-    channels: positiveInt.default(1),
-    resolution: positiveInt.default(28),
-    trainSize: positiveInt.default(2048),
-    testSize: positiveInt.default(512),
+    classes: z.int().min(2).max(MAX.classes).default(10),
+    channels: positiveInt.max(MAX.channels).default(1),
+    /** Height and width of the (square) images in pixels. */
+    resolution: positiveInt.max(MAX.resolution).default(28),
+    trainSize: positiveInt.max(MAX.images).default(2048),
+    testSize: positiveInt.max(MAX.images).default(512),
+    /** Noise amplitude in grey levels (0..255). */
+    noise: z.number().nonnegative().max(255).default(48),
     /** Seed of the generator that draws the synthetic images (independent of the run seed). */
     seed: z.int().default(0),
+    augment: AugmentationSchema.optional(),
   }).strict(),
   ImageFolderDatasetSchema,
 ], { error: `dataset.kind must be one of: fashion-mnist, idx, cifar10, cifar100, synthetic, image-folder` });
 
 /** Space overrides applied on top of a preset (each optional). */
 const SpaceOverridesSchema = z.object({
-  classes: z.int().min(2).optional(),
-  inputChannels: positiveInt.optional(),
+  classes: z.int().min(2).max(MAX.classes).optional(),
+  inputChannels: positiveInt.max(MAX.channels).optional(),
   flops: FlopsConstraintSchema.partial().strict().optional(),
   levels: z.array(LevelSchema).min(1).optional(),
 }).strict();
@@ -100,13 +150,13 @@ export const SupernetSchema = z.object({
    * run's config (core/lineage.ts); search, extrapolation, retraining and calibration may differ.
    */
   from: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, { message: 'supernet.from must be a run id (letters, digits, "_" or "-")' }).optional(),
-  epochs: positiveInt.default(10),
+  epochs: positiveInt.max(MAX.epochs).default(10),
   /** Steps per epoch; null = one pass over the training split (minus minival). */
-  stepsPerEpoch: positiveInt.nullable().default(null),
-  batchSize: positiveInt.default(64),
+  stepsPerEpoch: positiveInt.max(MAX.stepsPerEpoch).nullable().default(null),
+  batchSize: positiveInt.max(MAX.batchSize).default(64),
   /** Peak learning rate after warm-up (SGD, Nesterov). */
   lr: z.number().positive().default(0.05),
-  warmupEpochs: z.number().nonnegative().default(1),
+  warmupEpochs: z.number().nonnegative().max(MAX.epochs).default(1),
   momentum: z.number().min(0).max(1).default(0.9),
   nesterov: z.boolean().default(true),
   /** On conv/FC weights only; BN parameters and biases get none. */
@@ -115,8 +165,8 @@ export const SupernetSchema = z.object({
   /** Crop/flip augmentation of training batches (the dataset's per-kind defaults); false = plain batches. */
   augment: z.boolean().default(true),
   checkpoint: z.object({
-    everySteps: positiveInt.default(200),
-    everySeconds: z.number().positive().default(300),
+    everySteps: positiveInt.max(MAX.stepsPerEpoch).default(200),
+    everySeconds: z.number().positive().max(MAX.seconds).default(300),
   }).strict().prefault({}),
   /** `hierarchical` (ScaleNet) or `uniform` (ablation: multipliers from the union of all grids). */
   sampling: z.enum(['hierarchical', 'uniform']).default('hierarchical'),
@@ -126,35 +176,35 @@ export const SupernetSchema = z.object({
 /** Markov-chain evolutionary search (DESIGN §3.6–3.7). */
 export const SearchConfigSchema = z.object({
   /** N: random admissible bases averaged when first scoring each level's triples. */
-  initBases: positiveInt.default(4),
+  initBases: positiveInt.max(MAX.searchSize).default(4),
   /** R: rounds of (evolve base, re-choose strategies). */
-  rounds: positiveInt.default(2),
+  rounds: positiveInt.max(MAX.searchSize).default(2),
   /** P: population size of the base GA. */
-  population: z.int().min(2).default(16),
+  population: z.int().min(2).max(MAX.searchSize).default(16),
   /** G: generations per round. */
-  generations: positiveInt.default(6),
+  generations: positiveInt.max(MAX.searchSize).default(6),
   tournamentSize: z.int().min(1).default(3),
   /**
    * Best bases of earlier rounds seeded into each new round's initial population (elitism).
    * 0 reproduces the reference code, which restarts every round from random bases.
    */
-  elites: z.int().nonnegative().default(4),
+  elites: z.int().nonnegative().max(MAX.searchSize).default(4),
   /** Probability that a child gets a mutation (one kernel or one stage depth changes). */
   mutationProb: z.number().min(0).max(1).default(0.5),
   /** Probability that a child is bred by crossover (stage-wise exchange of kernel lists) rather than copied. */
   crossoverProb: z.number().min(0).max(1).default(0.7),
   /** Fitness weights of levels 1..L (the base fitness is their weighted mean); 'uniform' = equal. */
   fitnessWeights: z.union([z.literal('uniform'), z.array(z.number().nonnegative()).min(1)]).default('uniform'),
-  evalBatchSize: positiveInt.default(256),
+  evalBatchSize: positiveInt.max(MAX.batchSize).default(256),
   /** Images held out of the training split to rank candidates (never the test set). */
-  minivalSize: positiveInt.default(1000),
+  minivalSize: positiveInt.max(MAX.images).default(1000),
   /** Training batches used to recalibrate BN statistics before each evaluation (0 = batch statistics). */
-  bnRecalibrationBatches: z.int().nonnegative().default(8),
+  bnRecalibrationBatches: z.int().nonnegative().max(MAX.batches).default(8),
   /**
    * Images per recalibration batch. Population statistics from a few dozen images are noisy enough to
    * reorder candidates; ~500 images (8 × 64) ranked the demo's sub-networks stably (bench/README.md).
    */
-  bnRecalibrationBatchSize: positiveInt.default(64),
+  bnRecalibrationBatchSize: positiveInt.max(MAX.batchSize).default(64),
   /** Overrides the space's scaled-FLOPs tolerance (MACs, multiplied by 2^s); default: the space's. */
   scaleTolerance: z.number().nonnegative().optional(),
 }).strict();
@@ -162,26 +212,26 @@ export const SearchConfigSchema = z.object({
 /** Extrapolation beyond the searched levels (DESIGN §3.8). */
 export const ExtrapolationSchema = z.object({
   /** K: number of levels to add above the highest searched level. */
-  extraLevels: z.int().nonnegative().default(2),
+  extraLevels: z.int().nonnegative().max(MAX.extraLevels).default(2),
   /** Resolutions are rounded to a multiple of this many pixels. */
-  resolutionMultiple: positiveInt.default(8),
+  resolutionMultiple: positiveInt.max(256).default(8),
 }).strict();
 
 /** Retraining of the family from scratch (DESIGN §3.9). */
 export const RetrainingSchema = z.object({
-  epochs: positiveInt.default(20),
+  epochs: positiveInt.max(MAX.epochs).default(20),
   /** Steps per epoch; null = one pass over the training split. */
-  stepsPerEpoch: positiveInt.nullable().default(null),
+  stepsPerEpoch: positiveInt.max(MAX.stepsPerEpoch).nullable().default(null),
   /** Test images used to report accuracy (the first N of the test set); null = all. */
-  testImages: positiveInt.nullable().default(null),
+  testImages: positiveInt.max(MAX.images).nullable().default(null),
   /** Checkpoint cadence while retraining (whichever comes first). */
   checkpoint: z.object({
-    everySteps: positiveInt.default(200),
-    everySeconds: z.number().positive().default(300),
+    everySteps: positiveInt.max(MAX.stepsPerEpoch).default(200),
+    everySeconds: z.number().positive().max(MAX.seconds).default(300),
   }).strict().prefault({}),
-  batchSize: positiveInt.default(64),
+  batchSize: positiveInt.max(MAX.batchSize).default(64),
   lr: z.number().positive().default(0.05),
-  warmupEpochs: z.number().nonnegative().default(1),
+  warmupEpochs: z.number().nonnegative().max(MAX.epochs).default(1),
   /** Crop/flip augmentation of training batches (the dataset's per-kind defaults); false = plain batches. */
   augment: z.boolean().default(true),
   /**
@@ -201,8 +251,23 @@ export const RetrainingSchema = z.object({
    */
   seeds: positiveInt.max(16).default(1),
   /** Which family members to retrain (level indices, including extrapolated ones); null = all. */
-  levels: z.array(z.int().nonnegative()).nullable().default(null),
+  levels: z.array(z.int().nonnegative().max(64)).nullable().default(null),
 }).strict();
+
+/** Default retry budgets per activity kind (also for runs recorded before `resources.retries` existed). */
+export const RETRY_DEFAULTS = {
+  training: { maximumAttempts: 20, scheduleToCloseSeconds: 7 * 24 * 3600 },
+  evaluation: { maximumAttempts: 20, scheduleToCloseSeconds: 24 * 3600 },
+  light: { maximumAttempts: 20, scheduleToCloseSeconds: 6 * 3600 },
+} as const;
+
+/** A retry budget: attempts and a deadline for all of them together. */
+function RetryBudgetSchema({ maximumAttempts: attempts, scheduleToCloseSeconds: seconds }: { maximumAttempts: number; scheduleToCloseSeconds: number }) {
+  return z.object({
+    maximumAttempts: positiveInt.max(1000).default(attempts),
+    scheduleToCloseSeconds: z.number().min(60).max(30 * 24 * 3600).default(seconds),
+  }).strict().prefault({});
+}
 
 /**
  * Supernet trust score: retrain K sub-networks sampled across the levels and compare their retrained
@@ -230,7 +295,27 @@ export const ResourcesSchema = z.object({
    * Chunks of candidates evaluated concurrently during the search (one per worker process that can take
    * one). `auto` (default): the submitting machine's core count, resolved by the CLI when the run starts.
    */
-  evaluationConcurrency: z.union([positiveInt.max(1024), z.literal('auto')]).default('auto'),
+  evaluationConcurrency: z.union([positiveInt.max(MAX.evaluationConcurrency), z.literal('auto')]).default('auto'),
+  /**
+   * Retry budget per activity kind for transient failures (input, format, integrity and invariant errors never
+   * retry): at most `maximumAttempts` attempts, and all of them within `scheduleToCloseSeconds` of the first.
+   * When the budget is spent the run fails with the last error (`scalenet status`, `scalenet history`).
+   */
+  retries: z.object({
+    /** One supernet epoch or one retraining (hours on a GPU). */
+    training: RetryBudgetSchema(RETRY_DEFAULTS.training),
+    /** One chunk of candidate evaluations. */
+    evaluation: RetryBudgetSchema(RETRY_DEFAULTS.evaluation),
+    /** Data preparation, records, reports. */
+    light: RetryBudgetSchema(RETRY_DEFAULTS.light),
+  }).strict().prefault({}),
+  /**
+   * Seconds a compute activity may go without finishing a step (a training step, an evaluated candidate, a
+   * store read) before it stops heartbeating, so Temporal hands its work to another attempt.
+   */
+  noProgressSeconds: z.number().positive().max(MAX.seconds).default(900),
+  /** Intermediate checkpoints each training keeps (the newest; an epoch's or a model's final one is always kept). */
+  checkpointsKept: positiveInt.max(1000).default(3),
 }).strict();
 
 /** The whole run config. */

@@ -63,3 +63,55 @@ function convert(issues: readonly RawIssue[], prefix: readonly PropertyKey[]): I
     return [{ path: formatPath(path), message: issue.message }];
   });
 }
+
+/**
+ * How a retry treats a failure, by error name (the `type` Temporal gives a failure thrown from an activity).
+ * input, format, integrity and invariant failures give the same answer on every attempt: they fail at once.
+ * transient ones (storage or a worker briefly gone) retry, within the budget of `resources.retries`.
+ */
+export type FailureClass = 'input' | 'format' | 'integrity' | 'invariant' | 'transient';
+
+/**
+ * Every error class the project defines (a unit test greps `extends Error` and checks that each is listed),
+ * plus the JavaScript and zod errors that reach activities, with its failure class. A closed list: an error
+ * not named here is transient.
+ */
+export const ERROR_CLASSES: Readonly<Record<string, FailureClass>> = {
+  /** ApplicationFailure type of an {@link InvalidInputError} converted in a workflow or an activity. */
+  InvalidInput: 'input',
+  InvalidInputError: 'input',
+  UsageError: 'input',
+  ZodError: 'input',
+  DatasetNotFoundError: 'input',
+  InvalidKeyError: 'input',
+  /** A run id whose store prefix holds another config's run. */
+  ConfigMismatchError: 'input',
+  RunPrefixConflict: 'input',
+  DatasetFormatError: 'format',
+  /** An image of an image-folder dataset that cannot be decoded or breaks a limit (pixels, channels). */
+  BadImageError: 'format',
+  /** A referenced object whose bytes do not match its sha256, or that is gone: re-reading gives the same. */
+  IntegrityError: 'integrity',
+  ObjectNotFoundError: 'integrity',
+  /** Deterministic code asked for something impossible (an empty IDX file, a level that does not exist). */
+  RangeError: 'invariant',
+  SearchProtocolError: 'invariant',
+  /** An exported model whose logits differ from the engine's: the same export would differ again. */
+  ExportCheckError: 'invariant',
+  ExtrapolationError: 'invariant',
+  /** The object store did not answer in time (after the store's own bounded retries). */
+  StoreTimeoutError: 'transient',
+  /** This process's wasm heap is corrupt; another attempt (the worker restarts it) may succeed. */
+  WasmHeapError: 'transient',
+  /** This worker lacks the backend; another worker may have it. */
+  BackendUnavailableError: 'transient',
+  /** Installer and tool errors of infra/: never thrown in an activity, listed so the list stays closed. */
+  NativeTfInstallError: 'transient',
+  NativeTfBuildError: 'transient',
+  MissingToolError: 'transient',
+};
+
+/** The error names no retry can fix (for Temporal's `nonRetryableErrorTypes`). */
+export const NON_RETRYABLE_ERROR_TYPES: readonly string[] = Object.entries(ERROR_CLASSES)
+  .filter(([, c]) => c !== 'transient')
+  .map(([name]) => name);

@@ -18,3 +18,4 @@ export * from './search';
 export * from './trend';
 export * from './extrapolate';
 export * from './compound';
+export * from './validate';

@@ -5,28 +5,34 @@
 import { z } from 'zod';
 import { InvalidInputError, issuesFromZod } from './errors';
 
-const oddKernel = z.int().positive().refine((k) => k % 2 === 1, { message: 'kernel sizes must be odd (3, 5, 7, …)' });
+/**
+ * Upper bounds that keep MACs/params arithmetic finite and the super-supernet allocatable (a space or arch
+ * beyond them is a typo, not a network): channels, depth and pixels per dimension, multipliers.
+ */
+export const SPACE_MAX = { channels: 100_000, depth: 256, kernel: 31, resolution: 4096, multiplier: 64, levels: 32, stages: 64 } as const;
+
+const oddKernel = z.int().positive().max(SPACE_MAX.kernel).refine((k) => k % 2 === 1, { message: 'kernel sizes must be odd (3, 5, 7, …)' });
 const stride = z.union([z.literal(1), z.literal(2)], { message: 'stride must be 1 or 2' });
 
 /** One stage of MBConv blocks. The first layer of the stage carries the stride and the channel change. */
 export const StageSchema = z.object({
   /** Output channels of every block in the stage (before width scaling). */
-  out: z.int().positive(),
+  out: z.int().positive().max(SPACE_MAX.channels),
   /** Stride of the stage's first layer; later layers use stride 1. */
   stride,
   /** Expansion ratio t of the inverted bottleneck; t = 1 means no 1×1 expand conv. */
-  expansion: z.int().min(1),
+  expansion: z.int().min(1).max(SPACE_MAX.multiplier),
   /** Maximal depth of a *base* network in this stage (scaled networks may be deeper). */
-  maxDepth: z.int().min(1),
+  maxDepth: z.int().min(1).max(SPACE_MAX.depth),
   /** Allowed depthwise kernel sizes for every layer of the stage. */
   kernels: z.array(oddKernel).min(1),
 }).strict();
 
 /** A scaling level s: the grids its depth / width multipliers and its resolutions are drawn from. */
 export const LevelSchema = z.object({
-  depth: z.array(z.number().positive()).min(1),
-  width: z.array(z.number().positive()).min(1),
-  resolution: z.array(z.int().positive()).min(1),
+  depth: z.array(z.number().positive().max(SPACE_MAX.multiplier)).min(1),
+  width: z.array(z.number().positive().max(SPACE_MAX.multiplier)).min(1),
+  resolution: z.array(z.int().positive().max(SPACE_MAX.resolution)).min(1),
 }).strict();
 
 /**
@@ -45,19 +51,19 @@ export const FlopsConstraintSchema = z.object({
 export const SearchSpaceSchema = z.object({
   name: z.string().min(1),
   /** Channels of the input image (3 for RGB, 1 for greyscale). */
-  inputChannels: z.int().positive(),
+  inputChannels: z.int().positive().max(64),
   /** Number of output classes of the FC layer. */
-  classes: z.int().min(2),
+  classes: z.int().min(2).max(SPACE_MAX.channels),
   /** Base (level 0) input resolution in pixels. */
-  resolution: z.int().positive(),
-  stem: z.object({ kernel: oddKernel, stride, out: z.int().positive() }).strict(),
-  stages: z.array(StageSchema).min(1),
+  resolution: z.int().positive().max(SPACE_MAX.resolution),
+  stem: z.object({ kernel: oddKernel, stride, out: z.int().positive().max(SPACE_MAX.channels) }).strict(),
+  stages: z.array(StageSchema).min(1).max(SPACE_MAX.stages),
   /** 1×1 conv before pooling; its output channels are never width-scaled. */
-  head: z.object({ out: z.int().positive() }).strict(),
+  head: z.object({ out: z.int().positive().max(SPACE_MAX.channels) }).strict(),
   /** Squeeze-excite reduction: the SE hidden width is ⌊hidden / seReduction⌋. Default 4. */
   seReduction: z.int().positive().default(4),
   /** levels[0] is the base level and must be depth [1], width [1], resolution [base resolution]. */
-  levels: z.array(LevelSchema).min(1),
+  levels: z.array(LevelSchema).min(1).max(SPACE_MAX.levels),
   flops: FlopsConstraintSchema,
 }).strict().superRefine((space, ctx) => {
   const l0 = space.levels[0];

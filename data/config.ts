@@ -1,56 +1,15 @@
 /**
- * The dataset section of a run config: one zod schema, used for parsing and types. A run names a
- * source by `kind`; augmentation defaults depend on the kind (see {@link augmentationFor}).
+ * The dataset section of a run config. Its schema is the run config's own (`DatasetSchema` in core/config.ts),
+ * re-exported here under data/'s name: one schema per boundary, so the two can never disagree again.
+ * Augmentation defaults depend on the kind (see {@link augmentationFor}).
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { AugmentationSchema, DatasetSchema } from '../core/config';
 
-const idxPair = z.object({ images: z.string().min(1), labels: z.string().min(1) }).strict();
+export { AugmentationSchema };
 
-/** Augmentation switches; omitted fields take the per-kind defaults of {@link augmentationFor}. */
-export const AugmentationSchema = z.object({
-  /** Random crop after zero padding by `cropPadding` pixels on each side. */
-  crop: z.boolean().optional(),
-  /** Padding of the random crop; default ⌈size/8⌉ (4 px for 28–32 px images, as in the CIFAR recipe). */
-  cropPadding: z.int().nonnegative().optional(),
-  /** Random horizontal flip. */
-  flip: z.boolean().optional(),
-}).strict();
-
-/** Every supported dataset source. */
-export const DatasetConfigSchema = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('fashion-mnist'),
-    /** Directory of the Debian package `dataset-fashion-mnist` (installed by infra/setup-data.sh). */
-    dir: z.string().default('/usr/share/datasets/fashion-mnist'),
-    augment: AugmentationSchema.optional(),
-  }).strict(),
-  z.object({
-    kind: z.literal('idx'),
-    train: idxPair,
-    test: idxPair,
-    classes: z.int().min(2).default(10),
-    augment: AugmentationSchema.optional(),
-  }).strict(),
-  z.object({ kind: z.literal('cifar10'), dir: z.string().min(1), augment: AugmentationSchema.optional() }).strict(),
-  z.object({
-    kind: z.literal('cifar100'),
-    dir: z.string().min(1),
-    labels: z.enum(['fine', 'coarse']).default('fine'),
-    augment: AugmentationSchema.optional(),
-  }).strict(),
-  z.object({
-    kind: z.literal('synthetic'),
-    trainSize: z.int().positive().default(2048),
-    testSize: z.int().positive().default(512),
-    height: z.int().positive().default(28),
-    width: z.int().positive().default(28),
-    channels: z.int().positive().default(1),
-    classes: z.int().min(2).default(10),
-    noise: z.number().nonnegative().default(48),
-    seed: z.int().default(0),
-    augment: AugmentationSchema.optional(),
-  }).strict(),
-]);
+/** Every supported dataset source (the run config's `dataset` schema). */
+export const DatasetConfigSchema = DatasetSchema;
 
 export type DatasetConfig = z.output<typeof DatasetConfigSchema>;
 export type DatasetConfigInput = z.input<typeof DatasetConfigSchema>;
@@ -70,9 +29,11 @@ export interface Augmentation {
  */
 export function augmentationFor(config: DatasetConfig, height: number): Augmentation {
   const flipDefault = config.kind === 'cifar10' || config.kind === 'cifar100' || config.kind === 'fashion-mnist';
+  // image-folder datasets have their own augmentation (random-resized-crop, `flip`), applied while streaming.
+  const augment = 'augment' in config ? config.augment : undefined;
   return {
-    crop: config.augment?.crop ?? true,
-    cropPadding: config.augment?.cropPadding ?? Math.ceil(height / 8),
-    flip: config.augment?.flip ?? flipDefault,
+    crop: augment?.crop ?? true,
+    cropPadding: augment?.cropPadding ?? Math.ceil(height / 8),
+    flip: augment?.flip ?? (config.kind === 'image-folder' ? config.flip : flipDefault),
   };
 }

@@ -1,5 +1,6 @@
 /** Loading a configured dataset and holding out the minival split (DESIGN §3.6). */
 import { join } from 'node:path';
+import { InvalidInputError, issuesFromZod } from '../core/errors';
 import { Rng } from '../core/rng';
 import { readCifarDir, cifarClasses } from './cifar';
 import { augmentationFor, DatasetConfigSchema, type Augmentation, type DatasetConfigInput } from './config';
@@ -65,16 +66,14 @@ export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
  */
 export function loadDataset(config: DatasetConfigInput, args: LoadDatasetArgs = {}): Dataset {
   const parsed = DatasetConfigSchema.safeParse(config);
-  if (!parsed.success) {
-    throw new Error(`dataset config: ${parsed.error.issues.map((i) => `${['dataset', ...i.path].join('.')}: ${i.message}`).join('; ')}`);
-  }
+  if (!parsed.success) throw new InvalidInputError('dataset config', issuesFromZod(parsed.error, ['dataset']));
   const cfg = parsed.data;
   let train: ImageSet;
   let test: ImageSet;
   let classes: number;
   switch (cfg.kind) {
     case 'fashion-mnist': {
-      const f = (name: string): string => join(cfg.dir, name);
+      const f = (name: string): string => join(cfg.dir ?? FASHION_MNIST_DIR, name);
       try {
         train = readIdxImageSet(f('train-images-idx3-ubyte.gz'), f('train-labels-idx1-ubyte.gz'), 10);
         test = readIdxImageSet(f('t10k-images-idx3-ubyte.gz'), f('t10k-labels-idx1-ubyte.gz'), 10);
@@ -100,9 +99,11 @@ export function loadDataset(config: DatasetConfigInput, args: LoadDatasetArgs = 
       break;
     }
     case 'synthetic':
-      ({ train, test } = syntheticDataset(cfg));
+      ({ train, test } = syntheticDataset({ ...cfg, height: cfg.resolution, width: cfg.resolution }));
       classes = cfg.classes;
       break;
+    case 'image-folder':
+      throw new InvalidInputError('dataset config', [{ path: 'dataset.kind', message: 'image-folder datasets are streamed by prepare-data (data/image-folder.ts), not loaded whole' }]);
   }
   const minivalSize = Math.min(args.minivalSize ?? 10000, Math.floor(train.count / 2));
   const split = splitMinival(train, minivalSize, args.seed ?? 0);

@@ -14,8 +14,14 @@ export interface IdxTensor {
   readonly data: Uint8Array;
 }
 
-/** Reads a file, gunzipping it when it starts with the gzip magic 1f 8b. */
-export function readMaybeGzip(file: string): Uint8Array {
+/**
+ * Most bytes a gzipped dataset file may inflate to (1 GiB; Fashion-MNIST's largest file is 47 MB): a small
+ * .gz can inflate to gigabytes and take a worker down with it.
+ */
+export const MAX_INFLATED_BYTES = 1 << 30;
+
+/** Reads a file, gunzipping it when it starts with the gzip magic 1f 8b (at most `maxInflated` bytes). */
+export function readMaybeGzip(file: string, maxInflated = MAX_INFLATED_BYTES): Uint8Array {
   let raw: Buffer;
   try {
     raw = readFileSync(file);
@@ -24,8 +30,11 @@ export function readMaybeGzip(file: string): Uint8Array {
   }
   if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
     try {
-      return new Uint8Array(gunzipSync(raw));
+      return new Uint8Array(gunzipSync(raw, { maxOutputLength: maxInflated }));
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new DatasetFormatError(file, 0, `a gzip stream of at most ${maxInflated} bytes inflated`, 'a larger one');
+      }
       throw new DatasetFormatError(file, 0, 'a complete gzip stream', `a damaged one (${(err as Error).message})`);
     }
   }

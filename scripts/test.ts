@@ -6,6 +6,7 @@
  *   npm test            everything
  *   npm test -- --unit  unit tests only (no servers)
  *   npm test -- FILE…   only these test files (servers started)
+ *   npm test -- FILE --test-name-pattern=RE   only the tests whose names match (passed to node --test)
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -38,6 +39,7 @@ async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const unitOnly = args.includes('--unit');
   const explicit = args.filter((a) => !a.startsWith('--'));
+  const nodeTestFlags = args.filter((a) => a.startsWith('--test-name-pattern='));
   const files = explicit.length ? explicit : findTests(join(root, 'test', unitOnly ? 'unit' : ''));
 
   const t0 = Date.now();
@@ -77,7 +79,7 @@ async function main(): Promise<number> {
       });
     }
     // One file at a time: integration tests start workers and servers, and CI has 2 cores.
-    const testCode = await exec(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files], env);
+    const testCode = await exec(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...nodeTestFlags, ...files], env);
     return Math.max(testCode, ...checks) === 0 ? 0 : 1;
   } finally {
     await cleanup();

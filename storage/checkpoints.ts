@@ -4,12 +4,18 @@
  * A committed manifest is never overwritten. Loading walks manifests from the newest step down and takes
  * the first whose objects all verify; the ones it had to skip are reported, so the fallback is visible.
  *
- * Layout: runs/<runId>/<stage>[/<scope>…]/checkpoints/step-<10 digits>/{<object>…, manifest.json}
+ * Layout: runs/<runId>/<stage>[/<scope>…]/checkpoints/step-<10 digits>/{<object>.<sha256 prefix>…, manifest.json}
  * (a scope separates several trainings of one stage, e.g. one per retrained model)
+ *
+ * Fencing: object names carry their content hash, so two attempts that write the same step at once (a timed-out
+ * attempt still alive, a "zombie", and its retry) never overwrite each other's objects; whichever manifest
+ * lands last references objects that are exactly the bytes it hashed. Every manifest names the config hash it
+ * was written for, and commit and load refuse one written for another config.
  */
 import { z } from 'zod';
 import { ObjectRefSchema, type ObjectRef } from '../core/refs';
-import { objectKey, type ArtifactStore } from './store';
+import { isDamagedObject } from './errors';
+import { objectKey, sha256Hex, type ArtifactStore } from './store';
 
 export const CHECKPOINT_FORMAT = 'scalenet.checkpoint/v1';
 
@@ -27,6 +33,15 @@ export const CheckpointManifestSchema = z.object({
   meta: z.record(z.string(), z.unknown()).default({}),
 });
 export type CheckpointManifest = z.infer<typeof CheckpointManifestSchema>;
+
+/** A checkpoint of another config where this run expected its own (a reused run id, two servers on one bucket). */
+export class ConfigMismatchError extends Error {
+  constructor(readonly key: string, readonly found: string, readonly expected: string) {
+    super(`${key} was written for config ${found}, but this run has config ${expected}: the run id's store prefix belongs to another run; ` +
+      'choose another run id, or start again with --force');
+    this.name = 'ConfigMismatchError';
+  }
+}
 
 export interface SkippedCheckpoint {
   manifestKey: string;
@@ -77,11 +92,14 @@ export class CheckpointStore {
     const mKey = this.manifestKey(args.step);
     if (await this.store.exists(mKey)) {
       const manifestRef = await this.store.refOf(mKey);
-      return { manifestRef, manifest: CheckpointManifestSchema.parse(await this.store.getJson(manifestRef)), reused: true };
+      const manifest = CheckpointManifestSchema.parse(await this.store.getJson(manifestRef));
+      if (manifest.configHash !== args.configHash) throw new ConfigMismatchError(mKey, manifest.configHash, args.configHash);
+      return { manifestRef, manifest, reused: true };
     }
     const objects: Record<string, ObjectRef> = {};
     for (const [name, data] of Object.entries(args.objects)) {
-      objects[name] = await this.store.putBuffer(this.key(stepDir(args.step), name), data);
+      // Content-addressed: a concurrent attempt writing other bytes for this step writes another key.
+      objects[name] = await this.store.putBuffer(this.key(stepDir(args.step), `${name}.${sha256Hex(data).slice(0, 16)}`), data);
     }
     const manifest: CheckpointManifest = {
       format: CHECKPOINT_FORMAT,
@@ -98,6 +116,16 @@ export class CheckpointStore {
     return { manifestRef, manifest, reused: false };
   }
 
+  /**
+   * Deletes the checkpoint of `step`: its manifest first (so a manifest never names missing objects), then
+   * its objects. Used for retention; a missing checkpoint is not an error.
+   */
+  async remove(step: number): Promise<void> {
+    const dir = `${this.key(stepDir(step))}/`;
+    if (await this.store.exists(this.manifestKey(step))) await this.store.remove(this.manifestKey(step));
+    for (const o of await this.store.list(dir)) await this.store.remove(o.key);
+  }
+
   /** Steps that have a manifest, newest first. */
   async steps(): Promise<number[]> {
     const listed = await this.store.list(this.prefix);
@@ -108,9 +136,13 @@ export class CheckpointStore {
       .sort((a, b) => b - a);
   }
 
-  /** Loads one checkpoint by its manifest reference, verifying the manifest and every object. */
-  async load(manifestRef: ObjectRef): Promise<Omit<LoadedCheckpoint, 'skipped'>> {
+  /**
+   * Loads one checkpoint by its manifest reference, verifying the manifest and every object, and, given
+   * `configHash`, that it was written for that config ({@link ConfigMismatchError} otherwise).
+   */
+  async load(manifestRef: ObjectRef, configHash?: string): Promise<Omit<LoadedCheckpoint, 'skipped'>> {
     const manifest = CheckpointManifestSchema.parse(await this.store.getJson(manifestRef));
+    if (configHash !== undefined && manifest.configHash !== configHash) throw new ConfigMismatchError(manifestRef.key, manifest.configHash, configHash);
     const objects: Record<string, Buffer> = {};
     for (const [name, ref] of Object.entries(manifest.objects)) objects[name] = await this.store.getVerified(ref);
     return { manifest, manifestRef, objects };
@@ -133,6 +165,9 @@ export class CheckpointStore {
         }
         return { ...loaded, skipped };
       } catch (err) {
+        // Only a damaged or missing checkpoint is skipped; a transient store error must not make a retry
+        // resume from an older checkpoint than the newest valid one.
+        if (!isDamagedObject(err)) throw err;
         skipped.push({ manifestKey: key, reason: err instanceof Error ? err.message : String(err) });
       }
     }

@@ -29,3 +29,21 @@ export class ObjectNotFoundError extends Error {
     this.name = 'ObjectNotFoundError';
   }
 }
+
+/**
+ * True for a failure that says the object itself is bad or gone (a fallback to an older one is right), false
+ * for a transient one (storage unreachable, a timeout): then falling back would silently lose newer work, so
+ * the caller must rethrow and let the activity retry.
+ */
+export function isDamagedObject(err: unknown): boolean {
+  const name = (err as Error | undefined)?.name;
+  return err instanceof IntegrityError || err instanceof ObjectNotFoundError || name === 'SyntaxError' || name === 'ZodError';
+}
+
+/** A store request got no answer (or a read no data) within the store's timeout: transient, retried. */
+export class StoreTimeoutError extends Error {
+  constructor(readonly what: string, readonly ms: number) {
+    super(`${what}: no answer from the object store within ${ms} ms`);
+    this.name = 'StoreTimeoutError';
+  }
+}

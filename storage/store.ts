@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { Client, CopyDestinationOptions, CopySourceOptions } from 'minio';
 import { KEY_SEGMENT, ObjectRefSchema, type ObjectRef } from '../core/refs';
-import { IntegrityError, InvalidKeyError, ObjectNotFoundError } from './errors';
+import { IntegrityError, InvalidKeyError, ObjectNotFoundError, StoreTimeoutError } from './errors';
 
 export interface ArtifactStoreArgs {
   /** S3 endpoint URL, e.g. `http://127.0.0.1:9000`. */
@@ -20,6 +20,13 @@ export interface ArtifactStoreArgs {
   bucket: string;
   /** Region for bucket creation. Default `us-east-1`. */
   region?: string;
+  /**
+   * Milliseconds a request may wait for an answer, and a read for its next bytes, before it fails with
+   * {@link StoreTimeoutError}. Default 60 000 (a stalled server must not hold an activity for hours).
+   */
+  requestTimeoutMs?: number;
+  /** Attempts of an idempotent request on a transient failure (timeouts, refused connections). Default 3. */
+  attempts?: number;
 }
 
 export interface ListedObject {
@@ -72,6 +79,38 @@ export function sha256Hex(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/** Network failures and server-side S3 errors that another attempt may not meet. */
+const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH',
+  'InternalError', 'ServiceUnavailable', 'SlowDown', 'RequestTimeout', 'XMinioServerNotInitialized']);
+
+function isTransient(err: unknown): boolean {
+  return err instanceof StoreTimeoutError || TRANSIENT_CODES.has(String((err as { code?: unknown }).code));
+}
+
+/** `work`, or a {@link StoreTimeoutError} after `ms` (the request itself is left to the socket's fate). */
+async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([work, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new StoreTimeoutError(what, ms)), ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The chunks of `src`, failing with {@link StoreTimeoutError} when none arrives for `ms` (a stalled server). */
+async function* withIdleTimeout(src: Readable, ms: number, what: string): AsyncGenerator<Buffer> {
+  const it = src[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  try {
+    for (;;) {
+      const next = await withTimeout(it.next(), ms, what);
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    src.destroy();
+  }
+}
+
 function isNotFound(err: unknown): boolean {
   const code = (err as { code?: string }).code;
   return code === 'NoSuchKey' || code === 'NotFound' || code === 'NoSuchObject';
@@ -81,6 +120,8 @@ export class ArtifactStore {
   readonly bucket: string;
   readonly client: Client;
   private readonly region: string;
+  private readonly timeoutMs: number;
+  private readonly attempts: number;
 
   constructor(args: ArtifactStoreArgs) {
     const url = new URL(args.endpoint);
@@ -94,13 +135,30 @@ export class ArtifactStore {
     });
     this.bucket = args.bucket;
     this.region = args.region ?? 'us-east-1';
+    this.timeoutMs = args.requestTimeoutMs ?? 60_000;
+    this.attempts = Math.max(1, args.attempts ?? 3);
+  }
+
+  /**
+   * Runs an idempotent request with the store's timeout, retrying transient failures with backoff (a bounded
+   * number of times: the activity's own retry policy is the outer budget).
+   */
+  private async call<T>(what: string, op: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await withTimeout(op(), this.timeoutMs, what);
+      } catch (err) {
+        if (attempt >= this.attempts || !isTransient(err)) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 5_000)));
+      }
+    }
   }
 
   /** Creates the bucket when missing. Safe to call concurrently from several workers. */
   async ensureBucket(): Promise<void> {
-    if (await this.client.bucketExists(this.bucket)) return;
+    if (await this.call('bucket check', () => this.client.bucketExists(this.bucket))) return;
     try {
-      await this.client.makeBucket(this.bucket, this.region);
+      await this.call('bucket creation', () => this.client.makeBucket(this.bucket, this.region));
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code !== 'BucketAlreadyOwnedByYou' && code !== 'BucketAlreadyExists') throw err;
@@ -111,10 +169,10 @@ export class ArtifactStore {
   async putBuffer(key: string, data: Uint8Array, contentType = 'application/octet-stream'): Promise<ObjectRef> {
     assertValidKey(key);
     const sha256 = sha256Hex(data);
-    await this.client.putObject(this.bucket, key, Buffer.from(data.buffer, data.byteOffset, data.byteLength), data.byteLength, {
+    await this.call(`write ${key}`, () => this.client.putObject(this.bucket, key, Buffer.from(data.buffer, data.byteOffset, data.byteLength), data.byteLength, {
       'Content-Type': contentType,
       [SHA_META]: sha256,
-    });
+    }));
     return { bucket: this.bucket, key, sha256, bytes: data.byteLength };
   }
 
@@ -150,15 +208,27 @@ export class ArtifactStore {
     return { bucket: this.bucket, key, sha256, bytes };
   }
 
-  /** Reads an object whole and verifies it against the reference. Throws {@link IntegrityError} on mismatch. */
+  /**
+   * Reads an object whole and verifies it against the reference. Throws {@link IntegrityError} on mismatch.
+   * Streamed into one buffer of the expected size while hashing (the object is held once, not twice), and
+   * stopped as soon as it is longer than the reference says.
+   */
   async getVerified(ref: ObjectRef): Promise<Buffer> {
     const r = this.checkRef(ref);
-    const chunks: Buffer[] = [];
-    for await (const chunk of await this.open(r.key)) chunks.push(chunk as Buffer);
-    const data = Buffer.concat(chunks);
-    const actual = { sha256: sha256Hex(data), bytes: data.byteLength };
-    if (actual.sha256 !== r.sha256 || actual.bytes !== r.bytes) throw new IntegrityError(r.bucket, r.key, r, actual);
-    return data;
+    return this.call(`read ${r.key}`, async () => {
+      const out = Buffer.allocUnsafe(r.bytes);
+      const hash = createHash('sha256');
+      let n = 0;
+      for await (const chunk of withIdleTimeout(await this.open(r.key), this.timeoutMs, `read ${r.key}`)) {
+        if (n + chunk.length > r.bytes) throw new IntegrityError(r.bucket, r.key, r, { sha256: '(not computed: longer than expected)', bytes: n + chunk.length });
+        chunk.copy(out, n);
+        hash.update(chunk);
+        n += chunk.length;
+      }
+      const actual = { sha256: hash.digest('hex'), bytes: n };
+      if (actual.sha256 !== r.sha256 || actual.bytes !== r.bytes) throw new IntegrityError(r.bucket, r.key, r, actual);
+      return out;
+    });
   }
 
   /** Reads and parses a JSON object, verified against its reference. */
@@ -184,7 +254,7 @@ export class ArtifactStore {
   async refOf(key: string): Promise<ObjectRef> {
     assertValidKey(key);
     try {
-      const stat = await this.client.statObject(this.bucket, key);
+      const stat = await this.call(`stat ${key}`, () => this.client.statObject(this.bucket, key));
       const sha256 = stat.metaData?.[SHA_META] as string | undefined;
       if (!sha256) throw new IntegrityError(this.bucket, key, { sha256: '(none recorded)', bytes: stat.size }, { sha256: '(not read)', bytes: stat.size });
       return { bucket: this.bucket, key, sha256, bytes: stat.size };
@@ -197,7 +267,7 @@ export class ArtifactStore {
   async exists(key: string): Promise<boolean> {
     assertValidKey(key);
     try {
-      await this.client.statObject(this.bucket, key);
+      await this.call(`stat ${key}`, () => this.client.statObject(this.bucket, key));
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;
@@ -207,17 +277,19 @@ export class ArtifactStore {
 
   /** Lists objects under a prefix (recursively), sorted by key. */
   async list(prefix: string): Promise<ListedObject[]> {
-    const out: ListedObject[] = [];
-    const stream = this.client.listObjectsV2(this.bucket, prefix, true);
-    for await (const item of stream as AsyncIterable<{ name?: string; size: number; lastModified: Date }>) {
-      if (item.name) out.push({ key: item.name, bytes: item.size, lastModified: item.lastModified });
-    }
-    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return this.call(`list ${prefix}`, async () => {
+      const out: ListedObject[] = [];
+      const stream = this.client.listObjectsV2(this.bucket, prefix, true);
+      for await (const item of withIdleTimeout(stream, this.timeoutMs, `list ${prefix}`) as AsyncIterable<{ name?: string; size: number; lastModified: Date }>) {
+        if (item.name) out.push({ key: item.name, bytes: item.size, lastModified: item.lastModified });
+      }
+      return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    });
   }
 
   async remove(key: string): Promise<void> {
     assertValidKey(key);
-    await this.client.removeObject(this.bucket, key);
+    await this.call(`remove ${key}`, () => this.client.removeObject(this.bucket, key));
   }
 
   private checkRef(ref: ObjectRef): ObjectRef {
@@ -230,7 +302,7 @@ export class ArtifactStore {
 
   private async open(key: string): Promise<Readable> {
     try {
-      return await this.client.getObject(this.bucket, key);
+      return await withTimeout(this.client.getObject(this.bucket, key), this.timeoutMs, `open ${key}`);
     } catch (err) {
       if (isNotFound(err)) throw new ObjectNotFoundError(this.bucket, key);
       throw err;

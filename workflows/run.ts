@@ -23,6 +23,7 @@ import { InvalidInputError } from '../core/errors';
 import { buildFamily } from '../core/family';
 import { supernetMismatches, supernetReuseError } from '../core/lineage';
 import { STAGES, type FamilyModel, type RetrainResult, type StageName } from '../core/pipeline';
+import { validateRunConfig } from '../core/validate';
 import type { ObjectRef } from '../core/refs';
 import { computeActivities, lightActivities, type ActivityTuning } from './activities';
 import { childProgressSignal, progressQuery, type RunProgress } from './progress';
@@ -50,11 +51,11 @@ export interface RunSummary {
 export async function scaleNetRun(input: RunInput): Promise<RunSummary> {
   let config: RunConfig;
   try {
-    config = parseConfigObject(withoutRemovedFields(input.config));
+    // The CLI's check, repeated: a config that cannot run fails the run (not just this workflow task).
+    config = validateRunConfig(withoutRemovedFields(input.config));
   } catch (err) {
-    // A bad config can never succeed: fail the run (not just this workflow task) with the message.
     if (err instanceof InvalidInputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput');
-    throw err;
+    throw ApplicationFailure.nonRetryable(`config check failed: ${(err as Error).message}`, 'InvalidInput');
   }
   const runId = input.runId;
   const configHash = hashConfig(config);
@@ -221,7 +222,7 @@ async function reuseSupernet(light: ReturnType<typeof lightActivities>, ctx: { r
  * Runs started before `supernet.slicing` was removed carry `slicing: "left"`, the only slicing there ever
  * was: drop it so they resume (and their histories replay). Any other value still fails validation.
  */
-function withoutRemovedFields(config: RunInput['config']): RunInput['config'] {
+export function withoutRemovedFields(config: RunInput['config']): RunInput['config'] {
   const supernet = (config as { supernet?: Record<string, unknown> }).supernet;
   if (supernet?.slicing !== 'left') return config;
   const { slicing: _removed, ...rest } = supernet;

@@ -8,8 +8,10 @@ import { continueAsNew, getExternalWorkflowHandle, workflowInfo } from '@tempora
 import { evaluationConcurrency, resolveSpace } from '../core/config';
 import type { DataRef, RunContext } from '../core/pipeline';
 import type { ObjectRef } from '../core/refs';
+import type { SearchSummary } from '../core/stage-results';
 import { createSearch, isDone, nextCandidates, searchResult, submitFitness, type SearchResult, type SearchState } from '../core/search';
 import { computeActivities, lightActivities, type ActivityTuning } from './activities';
+import { deterministic } from './failures';
 import { childProgressSignal } from './progress';
 
 export interface SearchInput extends RunContext {
@@ -22,13 +24,7 @@ export interface SearchInput extends RunContext {
   computeSeconds?: number;
 }
 
-/** The search result without its (large) audit trail, which is stored in MinIO. */
-export interface SearchSummary {
-  result: Omit<SearchResult, 'generations' | 'choices' | 'initBases'>;
-  /** The full result (generation records, strategy choices) in the store. */
-  record: ObjectRef;
-  computeSeconds: number;
-}
+export type { SearchSummary };
 
 /** Split `items` into at most `parts` chunks of near-equal size, keeping order. */
 export function chunk<T>(items: readonly T[], parts: number): T[][] {
@@ -44,11 +40,12 @@ const MAX_HISTORY_BYTES = 8 << 20;
 export async function searchScaling(input: SearchInput): Promise<SearchSummary> {
   const { config } = input;
   const ctx = { runId: input.runId, config, configHash: input.configHash };
-  const { evaluateCandidates } = computeActivities(config, input.tuning);
+  const { evaluateCandidates } = computeActivities(config, input.tuning, 'evaluation');
   const { loadSearchState, saveSearchState, saveSearchResult } = lightActivities(config);
   const parent = input.parentId ? getExternalWorkflowHandle(input.parentId) : undefined;
   let computeSeconds = input.computeSeconds ?? 0;
-  let state: SearchState = input.state ?? (await loadSearchState(ctx)) ?? createSearch(config.search, resolveSpace(config), config.seed);
+  let state: SearchState = input.state ?? (await loadSearchState(ctx)) ??
+    deterministic('search could not start', () => createSearch(config.search, resolveSpace(config), config.seed));
 
   const report = async () => {
     const p = state.phase;
@@ -73,14 +70,14 @@ export async function searchScaling(input: SearchInput): Promise<SearchSummary> 
     const parts = chunk(candidates, evaluationConcurrency(config));
     const answers = await Promise.all(parts.map((c) => evaluateCandidates({ ...ctx, data: input.data, supernet: input.supernet, candidates: c })));
     computeSeconds += answers.reduce((a, r) => a + r.computeSeconds, 0);
-    state = submitFitness(state, answers.flatMap((a) => a.results));
+    state = deterministic('search step failed', () => submitFitness(state, answers.flatMap((a) => a.results)));
     await saveSearchState({ ...ctx, state });
     await report();
     if (!isDone(state) && (workflowInfo().continueAsNewSuggested || workflowInfo().historySize > MAX_HISTORY_BYTES)) {
       await continueAsNew<typeof searchScaling>({ ...input, state, computeSeconds });
     }
   }
-  const full = searchResult(state);
+  const full = deterministic('search result failed', () => searchResult(state));
   const record = await saveSearchResult({ ...ctx, result: full });
   const { generations: _g, choices: _c, initBases: _i, ...result } = full;
   return { result, record, computeSeconds };

@@ -5,6 +5,7 @@
  */
 import { continueAsNew, getExternalWorkflowHandle, workflowInfo } from '@temporalio/workflow';
 import type { DataRef, RunContext, SupernetEpochResult } from '../core/pipeline';
+import type { TrainSupernetResult } from '../core/stage-results';
 import { computeActivities, type ActivityTuning } from './activities';
 import { childProgressSignal } from './progress';
 
@@ -18,11 +19,7 @@ export interface TrainSupernetInput extends RunContext {
   parentId?: string;
 }
 
-export interface TrainSupernetResult {
-  checkpoint: SupernetEpochResult['checkpoint'];
-  epochs: SupernetEpochResult[];
-  computeSeconds: number;
-}
+export type { TrainSupernetResult };
 
 /** Epochs per execution before continue-as-new: each epoch adds ~6 events. */
 const EPOCHS_PER_EXECUTION = 100;

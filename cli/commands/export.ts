@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { exportRunModel } from '../../report/model-export';
 import { EXPORT_FORMATS, type ExportFormat } from '../../report/predict-exported';
 import { withClients } from '../client';
+import { ensureWritableDir } from '../output-paths';
 import { UsageError } from '../errors';
 
 /** `--format` → the formats to write. */
@@ -30,6 +31,7 @@ export function registerExportCommand(program: Command): void {
     .action(async (runId: string, o: { model: string; format: string; out?: string; force: boolean; json: boolean }) => {
       const formats = parseFormats(o.format);
       const outDir = o.out ?? `${runId}-${o.model}`;
+      ensureWritableDir(outDir);
       const r = await withClients(({ client, store }) => exportRunModel(client, store, { runId, model: o.model, outDir, force: o.force, formats }));
       const m = r.metadata;
       if (o.json) {

@@ -3,18 +3,23 @@
  * Every read command has --json with a stable shape (documented in the README).
  */
 import { availableParallelism } from 'node:os';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Command } from 'commander';
 import { configHash, parseConfigObject, withMachineDefaults, type RunConfig } from '../../core/config';
 import { runCost } from '../../core/cost';
+import { InvalidInputError } from '../../core/errors';
 import { supernetMismatches, supernetReuseError } from '../../core/lineage';
+import { validateRunConfig } from '../../core/validate';
+import { ConfigMismatchError } from '../../storage/checkpoints';
+import { claimRunPrefix } from '../../storage/run-owner';
 import { RUN_ID, CONFIG_HASH, CONFIG_NAME, STAGE } from '../../workflows/search-attributes';
 import type { RunProgress } from '../../workflows/progress';
-import type { RunInput } from '../../workflows/run';
-import { describeRun, runState, withClients, type Clients } from '../client';
+import { MIN_HEARTBEAT_TIMEOUT_SECONDS } from '../../workflows/activities';
+import { withoutRemovedFields, type RunInput } from '../../workflows/run';
+import { describeRun, runFailure, runState, withClients, type Clients } from '../client';
 import { loadConfigFile } from '../config-file';
-import { UsageError } from '../errors';
+import { numberAtLeast, positiveInteger, UsageError } from '../errors';
 import { runHistory } from '../history';
 import { followRun } from '../progress';
 import { costTable, familyTable, loadResults } from '../results';
@@ -86,25 +91,38 @@ export function listQuery(f: { name?: string; state?: string; configHash?: strin
   return parts.join(' AND ');
 }
 
-/** Starts a run; refuses an id that is running or already exists. */
-export async function startRun(opts: { config: RunConfig; runId: string; heartbeatTimeoutSeconds?: number }): Promise<string> {
+/**
+ * Starts a run; refuses an id that is running or already exists, and an id whose store prefix belongs to
+ * another config (unless `force`, which deletes that prefix first).
+ */
+export async function startRun(opts: { config: RunConfig; runId: string; heartbeatTimeoutSeconds?: number; force?: boolean }): Promise<string> {
   // `auto` settings are decided here, on the submitting machine, so the run records what it used.
   const config = withMachineDefaults(opts.config, availableParallelism());
   return withClients(async (clients) => {
-    const { client } = clients;
+    const { client, store } = clients;
     await checkSupernetSource(clients, config);
     const input: RunInput = { runId: opts.runId, config, tuning: { heartbeatTimeoutSeconds: opts.heartbeatTimeoutSeconds } };
+    const taken = (state: string) => new UsageError(
+      state === 'running'
+        ? `run ${opts.runId} is already running; follow it with \`scalenet watch ${opts.runId}\``
+        : `run id ${opts.runId} is taken (its run is ${state}); continue it with \`scalenet resume ${opts.runId}\` or choose another --id`,
+    );
+    const existing = await client.workflow.getHandle(opts.runId).describe().catch((err: unknown) => {
+      if (err instanceof WorkflowNotFoundError) return null;
+      throw err;
+    });
+    if (existing) throw taken(runState(existing));
+    const hash = configHash(config);
     try {
-      await startScaleNetRun(client, input, config.resources.taskQueues.light, configHash(config), 'REJECT_DUPLICATE');
+      await claimRunPrefix(store, opts.runId, hash, { force: opts.force });
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        const state = runState(await describeRun(client, opts.runId));
-        throw new UsageError(
-          state === 'running'
-            ? `run ${opts.runId} is already running; follow it with \`scalenet watch ${opts.runId}\``
-            : `run id ${opts.runId} is taken (its run is ${state}); continue it with \`scalenet resume ${opts.runId}\` or choose another --id`,
-        );
-      }
+      if (err instanceof ConfigMismatchError) throw new UsageError(`run id ${opts.runId}: ${err.message}`);
+      throw err;
+    }
+    try {
+      await startScaleNetRun(client, input, config.resources.taskQueues.light, hash, 'REJECT_DUPLICATE');
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw taken(runState(await describeRun(client, opts.runId)));
       throw err;
     }
     return opts.runId;
@@ -127,13 +145,14 @@ export function registerRunCommands(program: Command): void {
     .option('--id <runId>', 'run id (default: <config name>-<UTC time>)')
     .option('--detach', 'start the run and return at once', false)
     .option('--json', 'progress as one JSON event per line', false)
-    .option('--heartbeat-timeout <seconds>', 'how fast a lost compute worker is noticed', (v) => Number(v), 60)
+    .option('--force', 'use the run id even if its store prefix holds another config\'s run (deletes that run\'s objects)', false)
+    .option('--heartbeat-timeout <seconds>', `how fast a lost compute worker is noticed (${MIN_HEARTBEAT_TIMEOUT_SECONDS} to 3600)`, numberAtLeast(MIN_HEARTBEAT_TIMEOUT_SECONDS, 3600), 60)
     .option('--supernet-from <runId>', 'reuse the trained super-supernet and prepared data of this completed run (sets supernet.from)')
-    .action(async (file: string, o: { id?: string; detach: boolean; json: boolean; heartbeatTimeout: number; supernetFrom?: string }) => {
+    .action(async (file: string, o: { id?: string; detach: boolean; json: boolean; force: boolean; heartbeatTimeout: number; supernetFrom?: string }) => {
       const loaded = loadConfigFile(file);
       const config = o.supernetFrom === undefined ? loaded : parseConfigObject({ ...loaded, supernet: { ...loaded.supernet, from: o.supernetFrom } });
       const runId = checkRunId(o.id ?? newRunId(config));
-      await startRun({ config, runId, heartbeatTimeoutSeconds: o.heartbeatTimeout });
+      await startRun({ config, runId, heartbeatTimeoutSeconds: o.heartbeatTimeout, force: o.force });
       if (o.json) console.log(JSON.stringify({ event: 'started', runId }));
       else console.error(`started run ${runId}`);
       if (o.detach) {
@@ -148,7 +167,7 @@ export function registerRunCommands(program: Command): void {
   program
     .command('list')
     .description('runs, newest first, with their state and stage')
-    .option('--limit <n>', 'at most this many runs', (v) => Number(v), 20)
+    .option('--limit <n>', 'at most this many runs (1 to 10000)', positiveInteger(10_000), 20)
     .option('--name <config>', 'only runs of the config with this name')
     .option('--state <state>', `only runs in this state (${Object.keys(STATES).join(', ')})`)
     .option('--config-hash <sha256>', 'only runs of exactly this resolved config')
@@ -187,9 +206,13 @@ export function registerRunCommands(program: Command): void {
         let progress: RunProgress | null = null;
         if (state === 'running') progress = await client.workflow.getHandle(runId).query<RunProgress>('progress').catch(() => null);
         const stage = progress?.stage ?? desc.typedSearchAttributes.get(STAGE) ?? null;
-        const out = { runId, state, stage, start: desc.startTime.toISOString(), end: desc.closeTime?.toISOString() ?? null, progress };
+        const failure = state === 'failed' || state === 'timed_out' ? await runFailure(client, runId) : null;
+        const out = { runId, state, stage, start: desc.startTime.toISOString(), end: desc.closeTime?.toISOString() ?? null, failure, progress };
         if (o.json) console.log(JSON.stringify(out));
-        else console.log(`${runId}: ${state}${stage ? `, stage ${stage}` : ''} (started ${out.start}${out.end ? `, ended ${out.end}` : ''})`);
+        else {
+          console.log(`${runId}: ${state}${stage ? `, stage ${stage}` : ''} (started ${out.start}${out.end ? `, ended ${out.end}` : ''})`);
+          if (failure) console.log(`  reason: ${failure}`);
+        }
       }),
     );
 
@@ -213,8 +236,9 @@ export function registerRunCommands(program: Command): void {
       withClients(async ({ client }) => {
         await describeRun(client, runId);
         const h = await runHistory(client, runId);
+        const failure = await runFailure(client, runId);
         if (o.json) {
-          console.log(JSON.stringify(h, null, 2));
+          console.log(JSON.stringify({ ...h, failure }, null, 2));
           return;
         }
         for (const e of h.entries) {
@@ -223,6 +247,7 @@ export function registerRunCommands(program: Command): void {
           if (e.lastFailure) console.log(`    last failure: ${e.lastFailure}`);
           for (const n of e.notes) console.log(`    note: ${n}`);
         }
+        if (failure) console.log(`run failed: ${failure}`);
       }),
     );
 
@@ -260,6 +285,13 @@ export function registerRunCommands(program: Command): void {
         const history = await client.workflow.getHandle(runId).fetchHistory();
         const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
         const input = defaultPayloadConverter.fromPayload(started!.input!.payloads![0]!) as RunInput;
+        try {
+          // The check `run` made, repeated: a config that can no longer run is refused before it is submitted.
+          validateRunConfig(withoutRemovedFields(input.config));
+        } catch (err) {
+          if (err instanceof InvalidInputError) throw new UsageError(`run ${runId} cannot be resumed: ${err.message}`);
+          throw err;
+        }
         await startScaleNetRun(client, input, started!.taskQueue!.name!, desc.typedSearchAttributes.get(CONFIG_HASH) ?? '', 'ALLOW_DUPLICATE');
         console.error(`resumed run ${runId} (was ${state})`);
         return true;

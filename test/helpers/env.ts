@@ -51,8 +51,9 @@ export interface WorkerProcess {
 }
 
 /** Starts `scalenet worker` as a separate process (so it can be SIGKILLed like a crashed machine). */
-export function spawnWorker(opts: { queue: string; identity?: string; env?: NodeJS.ProcessEnv }): WorkerProcess {
+export function spawnWorker(opts: { queue: string; identity?: string; env?: NodeJS.ProcessEnv; concurrency?: number }): WorkerProcess {
   const args = [join(repoRoot, 'bin', 'scalenet.js'), 'worker', '--queue', opts.queue];
+  if (opts.concurrency !== undefined) args.push('--concurrency', String(opts.concurrency));
   if (opts.identity) args.push('--identity', opts.identity);
   const env = { ...process.env, SCALENET_HEARTBEAT_THROTTLE_MS: '200', SCALENET_EXIT_WITH_PARENT: '1', ...opts.env };
   const child = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });

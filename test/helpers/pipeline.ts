@@ -24,9 +24,9 @@ export class TestFleet {
   private n = 0;
 
   /** Starts one more worker; `holdAtStep`: its supernet training stands still at that step (see activities/checkpointing.ts). */
-  async add(opts: { holdAtStep?: number } = {}): Promise<WorkerProcess> {
+  async add(opts: { holdAtStep?: number; concurrency?: number } = {}): Promise<WorkerProcess> {
     const env = opts.holdAtStep === undefined ? {} : { SCALENET_TEST_HOLD_AT_STEP: String(opts.holdAtStep) };
-    const w = spawnWorker({ queue: this.queue, identity: `test-worker-${++this.n}`, env });
+    const w = spawnWorker({ queue: this.queue, identity: `test-worker-${++this.n}`, env, concurrency: opts.concurrency });
     this.workers.push(w);
     await w.ready;
     return w;

@@ -58,4 +58,28 @@ describe('checkpoints: objects first, manifest last, newest valid wins', { skip:
     const l = await cs.loadLatestValid({ configHash: 'other' });
     assert.equal(l, undefined);
   });
+
+  it('fences concurrent attempts: two commits of one step with different bytes never overwrite each other\'s objects', async () => {
+    const cs = new CheckpointStore(store, uniqueId('ck'), 'supernet');
+    // A zombie attempt and its retry both find no manifest and write at once.
+    const [a, b] = await Promise.all([
+      cs.commit({ step: 10, configHash: 'cfg1', attempt: 1, objects: { weights: Buffer.from('zombie') } }),
+      cs.commit({ step: 10, configHash: 'cfg1', attempt: 2, objects: { weights: Buffer.from('retry') } }),
+    ]);
+    assert.notEqual(a.manifest.objects.weights!.key, b.manifest.objects.weights!.key);
+    // Both attempts' objects are intact, and whichever manifest won loads and verifies.
+    assert.equal((await store.getVerified(a.manifest.objects.weights!)).toString(), 'zombie');
+    assert.equal((await store.getVerified(b.manifest.objects.weights!)).toString(), 'retry');
+    const latest = await cs.loadLatestValid({ configHash: 'cfg1' });
+    assert.ok(['zombie', 'retry'].includes(latest!.objects.weights!.toString()));
+    assert.deepEqual(latest!.skipped, []);
+  });
+
+  it('refuses to commit or load a checkpoint of another config under the same run id', async () => {
+    const cs = new CheckpointStore(store, uniqueId('ck'), 'supernet');
+    const first = await commit(cs, 10);
+    await assert.rejects(cs.commit({ step: 10, configHash: 'cfg2', attempt: 1, objects: { weights: Buffer.from('x') } }), { name: 'ConfigMismatchError' });
+    await assert.rejects(cs.load(first.manifestRef, 'cfg2'), { name: 'ConfigMismatchError' });
+    assert.equal((await cs.load(first.manifestRef, 'cfg1')).manifest.step, 10);
+  });
 });

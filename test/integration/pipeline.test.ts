@@ -97,7 +97,7 @@ describe('ScaleNet run on the tiny preset', { skip: skipWithoutServers, timeout:
     const manifest = await store.getJson<{ artifacts: { stage: string; key: string; sha256: string; bytes: number }[] }>(summary.manifest);
     const stages = new Set(manifest.artifacts.map((a) => a.stage));
     for (const s of ['prepare-data', 'train-supernet', 'search', 'extrapolate', 'retrain', 'report']) assert.ok(stages.has(s), `manifest lists ${s} artifacts`);
-    const weights = manifest.artifacts.find((a) => a.key.endsWith('tensors.bin'))!;
+    const weights = manifest.artifacts.find((a) => /\/tensors\.bin\.[0-9a-f]{16}$/.test(a.key))!;
     await store.getVerified({ bucket: store.bucket, key: weights.key, sha256: weights.sha256, bytes: weights.bytes });
 
     const h = await runHistory(client, referenceId);
@@ -145,6 +145,58 @@ describe('ScaleNet run on the tiny preset', { skip: skipWithoutServers, timeout:
     const children = new Set(h.entries.map((e) => e.workflowId));
     for (const id of ['calibration.C1', 'calibration.C3', 'retrain.S1', 'retrain.S1.seed2']) assert.ok(children.has(`${runId}.${id}`), `history has ${id}`);
     await fleet.killAll('SIGTERM');
+  });
+
+  it('one worker with --concurrency 4 and evaluationConcurrency 4: every evaluation succeeds first time, same family', async () => {
+    assert.ok(reference, 'needs the reference run');
+    const fleet = new TestFleet();
+    fleets.push(fleet);
+    await fleet.add({ concurrency: 4 });
+    const runId = uniqueId('tiny-conc');
+    await startTinyRun(client, fleet, runId, (c) => ({ ...c, resources: { ...c.resources, evaluationConcurrency: 4, checkpointsKept: 1 } }));
+    const r = await runResults(client, store, runId);
+    assert.deepEqual(comparable(r), comparable(reference));
+    const evaluations = (await runHistory(client, runId)).entries.filter((e) => e.activity === 'evaluateCandidates');
+    assert.ok(evaluations.length >= 4, `only ${evaluations.length} evaluation activities`);
+    for (const e of evaluations) {
+      assert.equal(e.outcome, 'completed', `${e.workflowId}: ${e.lastFailure ?? ''}`);
+      assert.equal(e.attempts, 1, `an evaluation needed ${e.attempts} attempts: ${e.lastFailure ?? ''}`);
+    }
+    // Bounded growth: checkpoints name their step-log segments instead of repeating the epoch's log, and only
+    // the newest intermediate checkpoint (checkpointsKept: 1) and each epoch's final one are kept
+    // (tiny: 12 steps per epoch, a checkpoint every 4).
+    const ck = new CheckpointStore(store, runId, 'train-supernet');
+    const latest = await ck.loadLatestValid();
+    assert.ok(Array.isArray(latest?.manifest.meta.segments) && !('log' in latest.manifest.meta), JSON.stringify(latest?.manifest.meta));
+    assert.deepEqual(await ck.steps(), [24, 20, 12, 8]);
+  });
+
+  it('a zombie training worker (SIGSTOP past its heartbeat timeout, SIGCONT after another took over) changes nothing', async () => {
+    assert.ok(reference, 'needs the reference run');
+    const fleet = new TestFleet();
+    fleets.push(fleet);
+    const zombie = await fleet.add({ holdAtStep: 6 });
+    const runId = uniqueId('tiny-zombie');
+    await startTinyRun(client, fleet, runId);
+    const wf = `${runId}.train-supernet`;
+    // Mid-epoch, one checkpoint (step 4) behind: stop the process as a hung machine would be.
+    await eventually('the first worker at step 6', async () => (await heartbeatStep(client, wf)) === 6 || undefined, 240_000);
+    zombie.child.kill('SIGSTOP');
+    try {
+      await fleet.add();
+      // The heartbeat timeout (10 s) hands the epoch to the second worker, which resumes from step 4 and moves on.
+      await eventually('the second worker past step 8', async () => (await heartbeatStep(client, wf)) > 8 || undefined, 240_000);
+    } finally {
+      // The zombie wakes up still believing it owns the epoch: it learns otherwise at its next heartbeat and
+      // commits what it has on the way out. Its writes must not disturb the run.
+      zombie.child.kill('SIGCONT');
+    }
+    const r = await runResults(client, store, runId);
+    assert.deepEqual(comparable(r), comparable(reference));
+    const h = await runHistory(client, runId);
+    const notes = h.entries.flatMap((e) => e.notes);
+    assert.deepEqual(notes, [], 'no checkpoint was skipped as corrupt or foreign');
+    assert.ok(h.entries.some((e) => e.activity === 'trainSupernetEpoch' && e.attempts > 1), 'the epoch was taken over by a second attempt');
   });
 
   it('gives identical results when workers are killed in training and evaluation, Temporal restarts and MinIO is down for 30 s', async () => {

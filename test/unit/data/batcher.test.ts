@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { BatchStream, batchToTensor, gather, loadDataset, sequentialBatches, type ImageSet } from '../../../data';
 
-const ds = loadDataset({ kind: 'synthetic', trainSize: 100, testSize: 20, height: 8, width: 8 }, { minivalSize: 10 });
+const ds = loadDataset({ kind: 'synthetic', trainSize: 100, testSize: 20, resolution: 8 }, { minivalSize: 10 });
 
 test('a BatchStream restored from state() yields exactly the batches the original would have', () => {
   const args = { batchSize: 16, seed: 3, augment: ds.augmentation };

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
   DatasetFormatError, encodeIdx, FASHION_MNIST_DIR, joinShards, loadDataset, packShards, readCifarDir,
-  readIdxImageSet, splitMinival, unpackShard,
+  readIdxImageSet, readMaybeGzip, splitMinival, unpackShard,
 } from '../../../data';
 
 const dir = mkdtempSync(join(tmpdir(), 'scalenet-data-'));
@@ -144,4 +144,11 @@ test('fashion-mnist loads from the Debian package: 50k train + 10k minival, 10k 
   assert.deepEqual(ds.imageShape, [28, 28, 1]);
   assert.equal(ds.augmentation.flip, true);
   assert.ok(Math.abs((ds.normalization.mean[0] as number) - 0.286) < 0.01);
+});
+
+test('a gzipped file that inflates beyond the cap is a format error, not a worker out of memory', () => {
+  const f = join(dir, 'bomb.gz');
+  writeFileSync(f, gzipSync(new Uint8Array(1 << 20)));
+  expectFormatError(() => readMaybeGzip(f, 1 << 16), f, 0, /at most 65536 bytes inflated/);
+  assert.equal(readMaybeGzip(f).byteLength, 1 << 20);
 });

@@ -32,7 +32,7 @@ export function microSpace(): SearchSpace {
 
 /** Synthetic 12×12 data with 4 classes. */
 export function microData(): Dataset {
-  return loadDataset({ kind: 'synthetic', trainSize: 512, testSize: 128, height: 12, width: 12, classes: 4, noise: 40, seed: 3 }, { minivalSize: 128, seed: 0 });
+  return loadDataset({ kind: 'synthetic', trainSize: 512, testSize: 128, resolution: 12, classes: 4, noise: 40, seed: 3 }, { minivalSize: 128, seed: 0 });
 }
 
 /**
