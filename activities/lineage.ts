@@ -12,7 +12,7 @@ import type { DataRef, RunContext, SupernetEpochResult } from '../core/pipeline'
 import type { ObjectRef } from '../core/refs';
 import { CheckpointStore } from '../storage/checkpoints';
 import { objectKey, type ArtifactStore } from '../storage/store';
-import type { TrainSupernetResult } from '../workflows/supernet';
+import type { TrainSupernetResult } from '../core/stage-results';
 import { dataHash } from './data';
 import type { RunResults } from './records';
 import { keepAlive, nonRetryableInput } from './runtime';
