@@ -64,6 +64,8 @@ export interface RunResults {
   computeSeconds: Record<string, number>;
   stageTimes: Partial<Record<StageName, { start: number; end?: number }>>;
   backend: string | null;
+  /** The prepared data: images per split and, for image folders, files left out under `onBadImage: skip` (the first 100). Absent in older results. */
+  data?: { counts: DataRef['counts']; skippedCount: number; skipped: { file: string; reason: string }[] };
 }
 
 export interface WriteResultsInput extends RunContext {
@@ -124,6 +126,7 @@ export function buildResults(i: WriteResultsInput): RunResults {
     computeSeconds: i.computeSeconds,
     stageTimes: i.stageTimes,
     backend: i.supernet.epochs[0]?.backend ?? null,
+    data: { counts: i.data.counts, skippedCount: i.data.imageFolder?.skippedCount ?? 0, skipped: i.data.imageFolder?.skipped ?? [] },
   };
 }
 
