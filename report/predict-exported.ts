@@ -5,10 +5,11 @@
  * resolution; NCHW for ONNX). The export check, `scalenet predict` and the integration test all go
  * through here, so what they check is what a user's code does.
  *
- *   node --import tsx report/predict-exported.ts MODEL_DIR IMAGES.json [tfjs|onnx]
+ *   node --import tsx report/predict-exported.ts MODEL_DIR IMAGES.json [tfjs|onnx|tfjs,onnx]
  *
- * IMAGES.json: {count, height, width, channels, images: base64 of uint8 NHWC pixels}. Prints
- * {backend, format, predictions: number[], logits: number[][]} as JSON. TF.js backend: `cpu` (pure JS).
+ * IMAGES.json: {count, height, width, channels, images: base64 of uint8 NHWC pixels}. Prints one line
+ * of JSON per format, {backend, format, predictions: number[], logits: number[][]}. TF.js backend:
+ * `cpu` (pure JS). Several formats share one process (the tests pay for one start-up).
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -138,11 +139,13 @@ export function argMax(row: number[]): number {
 
 async function main(): Promise<void> {
   const [dir, imagesFile, format] = process.argv.slice(2);
-  if (!dir || !imagesFile) throw new Error('usage: predict-exported.ts MODEL_DIR IMAGES.json [tfjs|onnx]');
+  if (!dir || !imagesFile) throw new Error('usage: predict-exported.ts MODEL_DIR IMAGES.json [tfjs|onnx|tfjs,onnx]');
   await tf.setBackend('cpu');
   const raw = JSON.parse(await readFile(imagesFile, 'utf8')) as RawImages;
-  const out = await predictExported(dir, raw, format as ExportFormat | undefined);
-  process.stdout.write(`${JSON.stringify({ backend: tf.getBackend(), ...out })}\n`);
+  for (const f of format ? format.split(',') : [undefined]) {
+    const out = await predictExported(dir, raw, f as ExportFormat | undefined);
+    process.stdout.write(`${JSON.stringify({ backend: tf.getBackend(), ...out })}\n`);
+  }
 }
 
 if (require.main === module) {

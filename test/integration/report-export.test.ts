@@ -37,6 +37,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const PLOTS = ['accuracy-vs-macs', 'accuracy-vs-latency', 'fitness', 'strategies', 'supernet-loss', 'timeline', 'compute'];
 
 interface Cli { code: number; stdout: string; stderr: string }
+interface Out { backend: string; format: string; predictions: number[]; logits: number[][] }
 
 /** Runs `scalenet ARGS` as a user would (the environment names the test servers). */
 function scalenet(...args: string[]): Promise<Cli> {
@@ -205,13 +206,14 @@ describe('report and export of a completed tiny run', { skip: skipWithoutServers
     // The run scored the same model (BN folded during evaluation) on these images: the same accuracy, give or take a near-tie.
     assert.ok(Math.abs(correct / evaluated - row.retrainedAccuracy!) <= 2 / evaluated, `accuracy ${correct}/${evaluated} vs the run's ${row.retrainedAccuracy}`);
 
-    // A separate process that knows only the exported folder.
+    // A separate process that knows only the exported folder (both formats, one process start-up).
     const raw: RawImages = { count: 100, height: test.height, width: test.width, channels: test.channels, images: Buffer.from(test.images.subarray(0, 100 * per)).toString('base64') };
     const imagesFile = join(work, 'images.json');
     await writeFile(imagesFile, JSON.stringify(raw));
-    const child = await nodeScript('report/predict-exported.ts', dir, imagesFile);
+    const child = await nodeScript('report/predict-exported.ts', dir, imagesFile, 'tfjs,onnx');
     assert.equal(child.code, 0, child.stderr);
-    const out = JSON.parse(child.stdout) as { backend: string; predictions: number[]; logits: number[][] };
+    const [out, onnxOut] = child.stdout.trim().split('\n').map((l) => JSON.parse(l) as Out) as [Out, Out];
+    assert.equal(out.format, 'tfjs');
     assert.equal(out.backend, 'cpu');
     assert.deepEqual(out.predictions, runPredictions.slice(0, 100));
     let maxDiff = 0;
@@ -222,9 +224,6 @@ describe('report and export of a completed tiny run', { skip: skipWithoutServers
     for (const d of Object.values(meta.equivalence.maxAbsDiff)) assert.ok(d <= 1e-4);
 
     // ONNX Runtime, from the folder alone.
-    const onnxChild = await nodeScript('report/predict-exported.ts', dir, imagesFile, 'onnx');
-    assert.equal(onnxChild.code, 0, onnxChild.stderr);
-    const onnxOut = JSON.parse(onnxChild.stdout) as { format: string; logits: number[][] };
     assert.equal(onnxOut.format, 'onnx');
     let onnxDiff = 0;
     onnxOut.logits.forEach((l, i) => l.forEach((v, j) => { onnxDiff = Math.max(onnxDiff, Math.abs(v - runLogits[i]![j]!)); }));
