@@ -25,13 +25,14 @@ import { joinShards, unpackShard } from '../data/shards';
 import { evaluationBatches } from '../data/stream';
 import { batchToTensor, channelStats, type Normalization } from '../data/tensor';
 import type { ImageSet } from '../data/types';
+import { initBackend, type BackendKind } from '../nn/backend';
 import { buildFromNetwork, weightsOfModel } from '../nn/layers';
 import { buildOnnxModel, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT } from '../nn/onnx';
 import { engineLogits } from '../nn/reference';
 import type { ArtifactStore } from '../storage/store';
 import type { RunSummary } from '../workflows/run';
 import { CHECK_IMAGES, compareWithEngine, EXPORT_TOLERANCE, writeCheckedExport } from './export-check';
-import { ensureInferenceBackend, type ExportFormat, type RawImages } from './predict-exported';
+import type { ExportFormat, RawImages } from './predict-exported';
 
 export const MODEL_METADATA_FORMAT = 'scalenet.model/v2';
 
@@ -279,7 +280,10 @@ async function testImages(store: ArtifactStore, data: DataRef, count: number, co
 /** Exports one model of a completed run into `outDir` (created if missing), checked against the engine. */
 export async function exportRunModel(client: Client, store: ArtifactStore, o: ExportOptions): Promise<ExportResult> {
   const formats = o.formats ?? ['tfjs'];
-  await ensureInferenceBackend();
+  // The engine's reference and the reloaded models run on the workers' backend ($SCALENET_BACKEND, default
+  // native TensorFlow, else wasm): the pure-JS cpu backend took ~30 s for 32 images of a tiny model.
+  // Stock TF.js without this project is what a fresh process checks (report/predict-exported.ts).
+  if (!tf.engine().backendName) await initBackend((process.env.SCALENET_BACKEND ?? 'auto') as BackendKind, { log: () => undefined });
   const results = await loadResults(client, store, o.runId);
   const row = findModel(results, o.model);
   const existing = await readdir(o.outDir).catch(() => [] as string[]);

@@ -26,6 +26,7 @@ import { runHistory } from '../../cli/history';
 import type { DataRef } from '../../core/pipeline';
 import type { ObjectRef } from '../../core/refs';
 import { batchToTensor } from '../../data/tensor';
+import { initBackend } from '../../nn/backend';
 import '../../nn/layers';
 import type { ModelMetadata } from '../../report/model-export';
 import type { RawImages } from '../../report/predict-exported';
@@ -179,8 +180,9 @@ describe('report and export of a completed tiny run', { skip: skipWithoutServers
     assert.equal(meta.files['weights.bin']?.sha256, recorded.sha256);
     assert.equal((await stat(join(dir, 'model.json'))).size, meta.files['model.json']?.bytes);
 
-    // The run's model, read from MinIO, fed by the run's own preprocessing (data/tensor.ts) on the test split.
-    await tf.setBackend('cpu');
+    // The run's model, read from MinIO, fed by the run's own preprocessing (data/tensor.ts) on the test split,
+    // on the workers' backend (native TensorFlow; the pure-JS cpu backend took minutes for these 256 images).
+    await initBackend('auto', { log: () => undefined });
     const modelJson = JSON.parse((await store.getVerified(row.model_json!)).toString('utf8')) as tf.io.ModelJSON;
     const weights = await store.getVerified(recorded);
     const fromStore = await tfl.loadLayersModel(tf.io.fromMemory({
