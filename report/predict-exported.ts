@@ -62,9 +62,9 @@ export interface ExportedModel {
 
 /** The formats present in an exported folder, in {@link EXPORT_FORMATS} order. */
 /**
- * Selects tfjs's pure-JS `cpu` backend unless a backend is already running: exported models and the
- * export check need nothing faster, and the CLI process has none initialised (its highest-priority
- * registered backend, wasm, would need an explicit, asynchronous start).
+ * Selects tfjs's pure-JS `cpu` backend unless a backend is already running (`scalenet export` starts the
+ * workers' backend first): a few images need nothing faster, and the CLI process has none initialised
+ * (its highest-priority registered backend, wasm, would need an explicit, asynchronous start).
  */
 export async function ensureInferenceBackend(): Promise<void> {
   const running = tf.engine().backendName;
