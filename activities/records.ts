@@ -70,6 +70,8 @@ export interface RunResults {
   /** Set when the run reused another run's super-supernet (`supernet.from`); null otherwise. */
   lineage?: SupernetLineage | null;
   backend: string | null;
+  /** The prepared data: images per split and, for image folders, files left out under `onBadImage: skip` (the first 100). Absent in older results. */
+  data?: { counts: DataRef['counts']; skippedCount: number; skipped: { file: string; reason: string }[] };
 }
 
 export interface WriteResultsInput extends RunContext {
@@ -139,6 +141,7 @@ export function buildResults(i: WriteResultsInput): RunResults {
     }),
     lineage: i.lineage ?? null,
     backend: i.supernet.epochs[0]?.backend ?? null,
+    data: { counts: i.data.counts, skippedCount: i.data.imageFolder?.skippedCount ?? 0, skipped: i.data.imageFolder?.skipped ?? [] },
   };
 }
 

@@ -158,9 +158,9 @@ export interface CheckResult {
 /** Decodes every file once. @throws BadImageError for the first bad file (in input order) unless skipping. */
 export async function checkFiles(src: FileSource, scan: FolderScan, args: CheckArgs): Promise<CheckResult> {
   const c = args.channels;
-  const sum = new Array<number>(c).fill(0);
-  const sq = new Array<number>(c).fill(0);
-  let pixels = 0;
+  // Per-file sums, added up in input order below: floating-point sums in completion order differed in the
+  // last bits between a local folder and the same files in S3, and so would a retried prepare-data.
+  const stats: { sum: number[]; sq: number[]; pixels: number }[] = new Array(scan.files.length);
   const results: (CheckedFile | BadImageError)[] = new Array(scan.files.length);
   let next = 0;
   let done = 0;
@@ -173,11 +173,7 @@ export async function checkFiles(src: FileSource, scan: FolderScan, args: CheckA
       const bytes = await src.read(f.name);
       try {
         const p = await probeImage(bytes, path, args);
-        for (let k = 0; k < c; k++) {
-          sum[k]! += p.sum[k] as number;
-          sq[k]! += p.sq[k] as number;
-        }
-        pixels += p.pixels;
+        stats[i] = { sum: Array.from(p.sum), sq: Array.from(p.sq), pixels: p.pixels };
         results[i] = { ...f, width: p.width, height: p.height };
       } catch (err) {
         results[i] = err instanceof BadImageError ? err : new BadImageError(path, (err as Error).message);
@@ -193,6 +189,17 @@ export async function checkFiles(src: FileSource, scan: FolderScan, args: CheckA
     throw new BadImageError(first.file, first.reason + more);
   }
   const files = results.filter((r): r is CheckedFile => !(r instanceof BadImageError));
+  const sum = new Array<number>(c).fill(0);
+  const sq = new Array<number>(c).fill(0);
+  let pixels = 0;
+  for (const st of stats) {
+    if (!st) continue;
+    for (let k = 0; k < c; k++) {
+      sum[k]! += st.sum[k] as number;
+      sq[k]! += st.sq[k] as number;
+    }
+    pixels += st.pixels;
+  }
   const mean = sum.map((s) => s / Math.max(pixels, 1));
   const std = sq.map((s, k) => Math.sqrt(Math.max(s / Math.max(pixels, 1) - (mean[k] as number) ** 2, 1e-12)));
   return { files, skipped: bad.map((b) => ({ file: b.file, reason: b.reason })), normalization: { mean, std } };

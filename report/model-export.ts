@@ -12,6 +12,7 @@ import type { Client } from '@temporalio/client';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { modelArtifacts } from '../activities/export-model';
+import { datasetFromRef } from '../activities/runtime';
 import type { ResultRow, RunResults } from '../activities/records';
 import { loadResults } from '../cli/results';
 import { UsageError } from '../cli/errors';
@@ -19,16 +20,19 @@ import { resolveSpace } from '../core/config';
 import type { DataRef } from '../core/pipeline';
 import type { ObjectRef } from '../core/refs';
 import { scaleNetwork } from '../core/scaling';
+import { EVAL_CROP_FRACTION } from '../data/image-decode';
 import { joinShards, unpackShard } from '../data/shards';
+import { evaluationBatches } from '../data/stream';
 import { batchToTensor, channelStats, type Normalization } from '../data/tensor';
 import type { ImageSet } from '../data/types';
+import { initBackend, type BackendKind } from '../nn/backend';
 import { buildFromNetwork, weightsOfModel } from '../nn/layers';
 import { buildOnnxModel, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT } from '../nn/onnx';
 import { engineLogits } from '../nn/reference';
 import type { ArtifactStore } from '../storage/store';
 import type { RunSummary } from '../workflows/run';
 import { CHECK_IMAGES, compareWithEngine, EXPORT_TOLERANCE, writeCheckedExport } from './export-check';
-import { ensureInferenceBackend, type ExportFormat, type RawImages } from './predict-exported';
+import type { ExportFormat, RawImages } from './predict-exported';
 
 export const MODEL_METADATA_FORMAT = 'scalenet.model/v2';
 
@@ -39,6 +43,11 @@ export const FORMAT_FILES: Record<ExportFormat, string[]> = { tfjs: ['model.json
 const CLASS_NAMES: Record<string, string[]> = {
   'fashion-mnist': ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
 };
+
+/** The class names of a prepared dataset: an image folder's sub-folders, fixed names, or "0".."N-1". */
+export function classNames(kind: string, data: Pick<DataRef, 'classes' | 'imageFolder'>): string[] {
+  return data.imageFolder?.classNames ?? CLASS_NAMES[kind] ?? Array.from({ length: data.classes }, (_, i) => String(i));
+}
 
 /** metadata.json of an exported model (stable shape; `format` names its version). */
 export interface ModelMetadata {
@@ -69,12 +78,18 @@ export interface ModelMetadata {
     shape: [number, number, number];
     layout: 'NHWC';
     dtype: 'float32';
-    /** Shape of the dataset's images (uint8, 0..255). */
+    /** Shape of the uint8 (0..255) image the recipe starts from: the dataset's images, or `decode`'s output. */
     datasetImageShape: [number, number, number];
+    /**
+     * Image-folder runs: how an image file becomes the r×r uint8 image (data/image-decode.ts, evaluation
+     * transform): resize its shorter side to `shorterSide`, keep the centre `crop`×`crop`. Absent otherwise.
+     */
+    decode?: { shorterSide: number; crop: number };
     /** How the run turned a uint8 image into the input (the same steps reproduce its predictions). */
     preprocessing: string;
     normalization: Normalization & { source: string };
   };
+  /** `labels[i]`: the class name of output i (image folders: the sorted sub-folder names). */
   output: { classes: number; labels: string[] | null; description: string };
   /** The formats in the folder and how to load each. */
   formats: Partial<Record<ExportFormat, FormatInfo>>;
@@ -106,7 +121,7 @@ export interface Equivalence {
 export interface MetadataInput {
   results: RunResults;
   row: ResultRow;
-  data: Pick<DataRef, 'imageShape' | 'classes' | 'train' | 'counts'>;
+  data: Pick<DataRef, 'imageShape' | 'classes' | 'train' | 'counts' | 'imageFolder'>;
   normalization: Normalization;
   files: ModelMetadata['files'];
   equivalence: Equivalence;
@@ -123,9 +138,13 @@ export function formatInfo(format: ExportFormat, resolution: number, channels: n
 /** The metadata of one exported model (pure). */
 export function buildModelMetadata(i: MetadataInput): ModelMetadata {
   const { results: r, row } = i;
-  const [h, w, c] = i.data.imageShape;
   const res = row.resolution;
-  const resize = res === h && res === w ? 'no resize (the dataset is already at the model resolution)' : `resize bilinearly from ${h}×${w} to ${res}×${res} (half-pixel centres, no corner alignment: tf.image.resizeBilinear(x, [${res}, ${res}], false, true))`;
+  const folder = i.data.imageFolder;
+  // Image folders: files of any size are decoded straight to r×r (the workers' evaluation transform).
+  const decode = folder ? { shorterSide: Math.max(res, Math.round(res / EVAL_CROP_FRACTION)), crop: res } : undefined;
+  const [h, w, c] = decode ? [res, res, folder!.channels] : i.data.imageShape;
+  const resize = res === h && res === w ? 'no resize (the image is already at the model resolution)' : `resize bilinearly from ${h}×${w} to ${res}×${res} (half-pixel centres, no corner alignment: tf.image.resizeBilinear(x, [${res}, ${res}], false, true))`;
+  const steps = decode ? `decode the file as ${c === 1 ? 'greyscale' : 'sRGB'}, resize its shorter side to ${decode.shorterSide} and keep the centre ${res}×${res} (data/image-decode.ts, evaluation transform); then ` : '';
   return {
     format: MODEL_METADATA_FORMAT,
     model: row.model,
@@ -149,16 +168,19 @@ export function buildModelMetadata(i: MetadataInput): ModelMetadata {
       layout: 'NHWC',
       dtype: 'float32',
       datasetImageShape: [h, w, c],
-      preprocessing: `x = (pixel / 255 - mean[channel]) / std[channel] on the uint8 image, then ${resize}`,
+      ...(decode ? { decode } : {}),
+      preprocessing: `${steps}x = (pixel / 255 - mean[channel]) / std[channel] on the uint8 image, then ${resize}`,
       normalization: {
         mean: i.normalization.mean,
         std: i.normalization.std,
-        source: `per-channel mean and standard deviation of pixel/255 over the run's prepared training split (${i.data.counts.train} images, minival held out), recomputed by \`scalenet export\` from its sha256-verified shards exactly as the workers compute them (data/tensor.ts channelStats)`,
+        source: folder
+          ? `per-channel mean and standard deviation of pixel/255 over the run's training split (${i.data.counts.train} images, minival held out), measured by prepare-data and saved with the run (the values the workers use)`
+          : `per-channel mean and standard deviation of pixel/255 over the run's prepared training split (${i.data.counts.train} images, minival held out), recomputed by \`scalenet export\` from its sha256-verified shards exactly as the workers compute them (data/tensor.ts channelStats)`,
       },
     },
     output: {
       classes: i.data.classes,
-      labels: CLASS_NAMES[r.config.dataset.kind] ?? null,
+      labels: classNames(r.config.dataset.kind, i.data),
       description: `logits [batch, ${i.data.classes}] (no softmax); the predicted class is the argmax`,
     },
     formats: Object.fromEntries(Object.keys(i.equivalence.maxAbsDiff).map((f) => [f, formatInfo(f as ExportFormat, res, c)])),
@@ -201,6 +223,8 @@ function manifestRef(manifest: RunManifest, bucket: string, key: string): Object
 
 /** Per-channel statistics of the run's prepared training split (read from the store, verified). */
 export async function trainingNormalization(store: ArtifactStore, data: DataRef): Promise<Normalization> {
+  // Image folders: measured once by prepare-data and saved with the run (its shards hold encoded files).
+  if (data.imageFolder) return data.imageFolder.normalization;
   const parts = [];
   for (const ref of data.train) parts.push(unpackShard(await store.getVerified(ref), ref.key));
   return channelStats(joinShards(parts));
@@ -231,8 +255,17 @@ export function rawImages(set: ImageSet, count: number): RawImages {
   return { count: n, height: set.height, width: set.width, channels: set.channels, images: Buffer.from(set.images.subarray(0, n * per)).toString('base64') };
 }
 
-/** The first `count` test images of the run's prepared data (fewest shards read, each verified). */
-async function testImages(store: ArtifactStore, data: DataRef, count: number): Promise<ImageSet> {
+/**
+ * The first `count` test images of the run's prepared data (fewest shards read, each verified) as the
+ * model's input before normalisation: image folders decoded at `resolution` as the workers evaluate them.
+ */
+async function testImages(store: ArtifactStore, data: DataRef, count: number, config: RunResults['config'], resolution: number): Promise<ImageSet> {
+  if (data.imageFolder) {
+    const dataset = await datasetFromRef(store, data, config.dataset);
+    const batches: ImageSet[] = [];
+    for await (const b of evaluationBatches(dataset, 'test', resolution, count, count)) batches.push(b);
+    return joinShards(batches);
+  }
   const parts: ImageSet[] = [];
   let n = 0;
   for (const ref of data.test) {
@@ -247,7 +280,10 @@ async function testImages(store: ArtifactStore, data: DataRef, count: number): P
 /** Exports one model of a completed run into `outDir` (created if missing), checked against the engine. */
 export async function exportRunModel(client: Client, store: ArtifactStore, o: ExportOptions): Promise<ExportResult> {
   const formats = o.formats ?? ['tfjs'];
-  await ensureInferenceBackend();
+  // The engine's reference and the reloaded models run on the workers' backend ($SCALENET_BACKEND, default
+  // native TensorFlow, else wasm): the pure-JS cpu backend took ~30 s for 32 images of a tiny model.
+  // Stock TF.js without this project is what a fresh process checks (report/predict-exported.ts).
+  if (!tf.engine().backendName) await initBackend((process.env.SCALENET_BACKEND ?? 'auto') as BackendKind, { log: () => undefined });
   const results = await loadResults(client, store, o.runId);
   const row = findModel(results, o.model);
   const existing = await readdir(o.outDir).catch(() => [] as string[]);
@@ -287,7 +323,7 @@ export async function exportRunModel(client: Client, store: ArtifactStore, o: Ex
   const weights = weightsOfModel(stored, net);
   stored.dispose();
   try {
-    const test = await testImages(store, data, CHECK_IMAGES);
+    const test = await testImages(store, data, CHECK_IMAGES, results.config, row.resolution);
     const raw = rawImages(test, CHECK_IMAGES);
     const reference = tf.tidy(() => {
       const x = batchToTensor({ ...test, images: test.images.subarray(0, raw.count * test.height * test.width * test.channels), labels: test.labels.subarray(0, raw.count), count: raw.count }, normalization, row.resolution);

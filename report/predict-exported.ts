@@ -5,10 +5,11 @@
  * resolution; NCHW for ONNX). The export check, `scalenet predict` and the integration test all go
  * through here, so what they check is what a user's code does.
  *
- *   node --import tsx report/predict-exported.ts MODEL_DIR IMAGES.json [tfjs|onnx]
+ *   node --import tsx report/predict-exported.ts MODEL_DIR IMAGES.json [tfjs|onnx|tfjs,onnx]
  *
- * IMAGES.json: {count, height, width, channels, images: base64 of uint8 NHWC pixels}. Prints
- * {backend, format, predictions: number[], logits: number[][]} as JSON. TF.js backend: `cpu` (pure JS).
+ * IMAGES.json: {count, height, width, channels, images: base64 of uint8 NHWC pixels}. Prints one line
+ * of JSON per format, {backend, format, predictions: number[], logits: number[][]}. TF.js backend:
+ * `cpu` (pure JS). Several formats share one process (the tests pay for one start-up).
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -61,9 +62,9 @@ export interface ExportedModel {
 
 /** The formats present in an exported folder, in {@link EXPORT_FORMATS} order. */
 /**
- * Selects tfjs's pure-JS `cpu` backend unless a backend is already running: exported models and the
- * export check need nothing faster, and the CLI process has none initialised (its highest-priority
- * registered backend, wasm, would need an explicit, asynchronous start).
+ * Selects tfjs's pure-JS `cpu` backend unless a backend is already running (`scalenet export` starts the
+ * workers' backend first): a few images need nothing faster, and the CLI process has none initialised
+ * (its highest-priority registered backend, wasm, would need an explicit, asynchronous start).
  */
 export async function ensureInferenceBackend(): Promise<void> {
   const running = tf.engine().backendName;
@@ -138,11 +139,13 @@ export function argMax(row: number[]): number {
 
 async function main(): Promise<void> {
   const [dir, imagesFile, format] = process.argv.slice(2);
-  if (!dir || !imagesFile) throw new Error('usage: predict-exported.ts MODEL_DIR IMAGES.json [tfjs|onnx]');
+  if (!dir || !imagesFile) throw new Error('usage: predict-exported.ts MODEL_DIR IMAGES.json [tfjs|onnx|tfjs,onnx]');
   await tf.setBackend('cpu');
   const raw = JSON.parse(await readFile(imagesFile, 'utf8')) as RawImages;
-  const out = await predictExported(dir, raw, format as ExportFormat | undefined);
-  process.stdout.write(`${JSON.stringify({ backend: tf.getBackend(), ...out })}\n`);
+  for (const f of format ? format.split(',') : [undefined]) {
+    const out = await predictExported(dir, raw, f as ExportFormat | undefined);
+    process.stdout.write(`${JSON.stringify({ backend: tf.getBackend(), ...out })}\n`);
+  }
 }
 
 if (require.main === module) {

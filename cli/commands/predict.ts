@@ -10,6 +10,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import sharp from 'sharp';
+import { decodeImage } from '../../data/image-decode';
 import { LATENCY_THREADS, onnxLatency } from '../../nn/onnx-runtime';
 import type { ModelMetadata } from '../../report/model-export';
 import { loadExported, type ExportFormat, type RawImages } from '../../report/predict-exported';
@@ -29,11 +30,24 @@ export async function imageFiles(args: string[]): Promise<string[]> {
   return out;
 }
 
-/** Decodes image files to uint8 NHWC at the dataset's image shape (greyscale or RGB as the model takes). */
+/** No decompression-bomb cap beyond sharp's own: the user chose these files. */
+const PREDICT_MAX_PIXELS = 2 ** 31;
+
+/**
+ * Decodes image files to uint8 NHWC at the dataset's image shape (greyscale or RGB as the model takes);
+ * models of image-folder runs: with the workers' evaluation transform (shorter side, centre crop).
+ */
 export async function decodeImages(files: string[], meta: ModelMetadata): Promise<RawImages> {
   const [h, w, c] = meta.input.datasetImageShape;
   const parts: Buffer[] = [];
   for (const f of files) {
+    if (meta.input.decode) {
+      const bytes = await readFile(f).catch(() => { throw new UsageError(`image ${f}: cannot be read`); });
+      const px = await decodeImage(bytes, f, meta.input.decode.crop, c as 1 | 3, { kind: 'eval' }, PREDICT_MAX_PIXELS)
+        .catch((err: Error) => { throw new UsageError(`image ${f}: not a decodable image (${err.message})`); });
+      parts.push(Buffer.from(px));
+      continue;
+    }
     let img = sharp(await readFile(f).catch(() => { throw new UsageError(`image ${f}: cannot be read`); })).removeAlpha();
     img = c === 1 ? img.greyscale() : img.toColourspace('srgb');
     const { data, info } = await img.resize(w, h, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true })

@@ -1,27 +1,33 @@
 /**
  * Image-folder datasets end to end (issue 13): a tiny search on Fashion-MNIST written out as PNG/JPEG
- * class folders (plus colour images of mixed sizes), once from a local directory and once from an
- * s3:// prefix in the test MinIO. prepare-data runs on one worker; everything else on a compute worker
- * with its own HOME that cannot see the source folder (a mount namespace hides it), so the compute side
- * needs nothing but the object store. Both runs use the same seed and the same images: same family.
+ * class folders (plus colour images of mixed sizes and one corrupt file, skipped) from a local directory.
+ * prepare-data runs on one worker; everything else on a compute worker with its own HOME that cannot see
+ * the source folder (a mount namespace hides it), so the compute side needs nothing but the object store.
+ * The same folder uploaded to an s3:// prefix of the test MinIO prepares into byte-identical shards and
+ * index; every later stage reads nothing else and the run is a function of its inputs and seed (the
+ * pipeline tests prove that), so the same seed finds the same family from either source without paying
+ * for a second search. The finished run's S0 is exported: its metadata names the class folders.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createDataActivities } from '../../activities/data';
 import type { RunResults } from '../../activities/records';
 import { runHistory } from '../../cli/history';
 import { parseConfigObject, type RunConfig } from '../../core/config';
 import type { DataRef } from '../../core/pipeline';
+import { exportRunModel } from '../../report/model-export';
 import type { ArtifactStore } from '../../storage/store';
 import type { RunInput } from '../../workflows/run';
 import { RUN_ID } from '../../workflows/search-attributes';
 import { repoRoot, skipWithoutServers, spawnWorker, testClient, testStore, uniqueId, type WorkerProcess } from '../helpers/env';
-import { writeFashionFolder } from '../helpers/image-folder';
-import { comparable, runResults, tinyConfig } from '../helpers/pipeline';
+import { FASHION_CLASSES, writeFashionFolder } from '../helpers/image-folder';
+import { runResults, tinyConfig } from '../helpers/pipeline';
 
 const canUnshare = spawnSync('unshare', ['--mount', 'true']).status === 0;
 
@@ -61,17 +67,18 @@ describe('image-folder datasets', { skip: skipWithoutServers, timeout: 15 * 60_0
   const workers: WorkerProcess[] = [];
   const light = uniqueId('q-if-light');
   const compute = uniqueId('q-if-compute');
-  let local: RunResults | undefined;
+  let localRef: DataRef | undefined;
 
   function config(train: string, test: string): RunConfig {
     const c = tinyConfig(light);
     return parseConfigObject({
       ...c,
-      dataset: { kind: 'image-folder', train, test, channels: 3 },
+      // Small shards: several per split, so streaming crosses shard boundaries.
+      dataset: { kind: 'image-folder', train, test, channels: 3, onBadImage: 'skip', imagesPerShard: 64 },
       space: { preset: 'tiny', overrides: { classes: 10 } },
-      supernet: { ...c.supernet, epochs: 1, stepsPerEpoch: 8 },
-      search: { ...c.search, minivalSize: 40, evalBatchSize: 64, generations: 1 },
-      retraining: { ...c.retraining, stepsPerEpoch: 2, testImages: 60 },
+      supernet: { ...c.supernet, epochs: 1, stepsPerEpoch: 4 },
+      search: { ...c.search, minivalSize: 20, evalBatchSize: 64, generations: 1 },
+      retraining: { ...c.retraining, stepsPerEpoch: 1, testImages: 32 },
       resources: { ...c.resources, taskQueues: { light, compute } },
     });
   }
@@ -89,8 +96,9 @@ describe('image-folder datasets', { skip: skipWithoutServers, timeout: 15 * 60_0
     root = mkdtempSync(join(tmpdir(), 'scalenet-if-it-'));
     hide = join(root, 'sources');
     mkdirSync(hide);
-    await writeFashionFolder(join(hide, 'train'), { split: 'train', count: 300, colourPerClass: 1 });
-    await writeFashionFolder(join(hide, 'test'), { split: 'test', count: 100 });
+    await writeFashionFolder(join(hide, 'train'), { split: 'train', count: 150, colourPerClass: 1 });
+    writeFileSync(join(hide, 'train', 'bag', 'truncated.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4, 5, 6, 7, 8]));
+    await writeFashionFolder(join(hide, 'test'), { split: 'test', count: 40 });
     const home = join(root, 'home');
     mkdirSync(home);
     const a = spawnWorker({ queue: light, identity: 'if-light' });
@@ -115,7 +123,7 @@ describe('image-folder datasets', { skip: skipWithoutServers, timeout: 15 * 60_0
     const probe = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs tmpfs "$0" && ls "$0"', hide], { encoding: 'utf8' });
     assert.equal(probe.stdout.trim(), '', 'the namespace hides the source folder');
     const runId = uniqueId('if-local');
-    local = await run(runId, config(join(hide, 'train'), join(hide, 'test')));
+    const local = await run(runId, config(join(hide, 'train'), join(hide, 'test')));
     assert.deepEqual(local.family.map((f) => f.model), ['S0', 'S1', 'S2', 'S3', 'B1', 'B2', 'B3']);
     for (const f of local.family) assert.ok(f.retrainedAccuracy !== null && f.retrainedAccuracy >= 0 && f.retrainedAccuracy <= 1, `${f.model} has a test accuracy`);
 
@@ -126,17 +134,33 @@ describe('image-folder datasets', { skip: skipWithoutServers, timeout: 15 * 60_0
 
     const [index] = (await store.list(`runs/${runId}/prepare-data/data-`)).map((o) => o.key);
     const ref = await store.getJson<DataRef>(await store.refOf(index!));
-    assert.deepEqual(ref.imageFolder?.classNames, ['ankle-boot', 'bag', 'coat', 'dress', 'pullover', 'sandal', 'shirt', 'sneaker', 'trouser', 'tshirt']);
-    assert.deepEqual(ref.counts, { train: 270, minival: 40, test: 100 });
-    assert.equal(ref.imageFolder?.skippedCount, 0);
+    localRef = ref;
+    assert.deepEqual(ref.imageFolder?.classNames, FASHION_CLASSES);
+    assert.deepEqual(ref.counts, { train: 140, minival: 20, test: 40 });
+    assert.ok(ref.train.length > 1, 'the training split spans several shards');
+    const skipped = [{ file: join(hide, 'train', 'bag', 'truncated.jpg'), reason: ref.imageFolder!.skipped[0]!.reason }];
+    assert.deepEqual(ref.imageFolder?.skipped, skipped);
+    assert.equal(ref.imageFolder?.skippedCount, 1);
+    assert.deepEqual(local.data, { counts: ref.counts, skippedCount: 1, skipped }, 'results.json counts the skipped file');
+
+    // The exported S0 (checked against the engine on test images decoded as the workers evaluate them) names the class folders.
+    const out = join(root, 'S0');
+    const exported = await exportRunModel(client, store, { runId, model: 'S0', outDir: out, formats: ['tfjs', 'onnx'] });
+    assert.deepEqual(exported.metadata.output.labels, FASHION_CLASSES);
+    const s0 = local.family.find((f) => f.model === 'S0')!;
+    assert.deepEqual(exported.metadata.input.decode, { shorterSide: Math.round(s0.resolution / 0.875), crop: s0.resolution });
+    assert.deepEqual(exported.metadata.input.normalization, { ...ref.imageFolder!.normalization, source: exported.metadata.input.normalization.source });
+    for (const d of Object.values(exported.metadata.equivalence.maxAbsDiff)) assert.ok(d <= 1e-4);
   });
 
-  it('runs the same search from an s3:// prefix and finds the same family (same seed, same images)', async () => {
+  it('prepares the same folder from an s3:// prefix into the same shards and index (same seed, same images → same family)', { skip: canUnshare ? false : 'compares with the local run, which needs `unshare --mount`' }, async () => {
     const prefix = `datasets/${uniqueId('fashion')}`;
     await upload(store, join(hide, 'train'), `${prefix}/train`);
     await upload(store, join(hide, 'test'), `${prefix}/test`);
-    const s3 = await run(uniqueId('if-s3'), config(`s3://${store.bucket}/${prefix}/train`, `s3://${store.bucket}/${prefix}/test/`));
-    assert.deepEqual(s3.family.map((f) => f.model), ['S0', 'S1', 'S2', 'S3', 'B1', 'B2', 'B3']);
-    if (local) assert.deepEqual(comparable(s3), comparable(local), 'same numbers as the run from the local folder');
+    const cfg = config(`s3://${store.bucket}/${prefix}/train`, `s3://${store.bucket}/${prefix}/test/`);
+    const s3: DataRef = await new MockActivityEnvironment().run(createDataActivities(store).prepareData, { runId: uniqueId('if-s3'), config: cfg, configHash: 'test' });
+    assert.ok(localRef, 'the local run prepared its data');
+    const sums = (r: DataRef) => ({ ...r, train: r.train.map((x) => x.sha256), minival: r.minival.map((x) => x.sha256), test: r.test.map((x) => x.sha256), imageFolder: { ...r.imageFolder, skipped: r.imageFolder?.skipped.map((x) => x.file.split(/[/\\]/).slice(-2).join('/')) } });
+    assert.deepEqual(sums(s3), sums(localRef), 'identical shards (sha256), counts, classes, normalisation and skipped files');
   });
 });

@@ -3,7 +3,7 @@
  * processes): the report opens in headless Chromium with every plot drawn from data, no console error and
  * no request beyond the file itself (a screenshot is kept in test-artifacts/report.png); an exported model,
  * loaded in a separate Node process from the folder alone, reproduces the predictions the run's own model
- * (read from MinIO, fed by the run's own preprocessing) makes on 100 test images, in TF.js and in ONNX Runtime,
+ * (read from MinIO, fed by the run's own preprocessing) makes on 32 test images, in TF.js and in ONNX Runtime,
  * and `scalenet predict` on 10 test images saved as PNG prints the same top-1 classes.
  */
 import assert from 'node:assert/strict';
@@ -26,6 +26,7 @@ import { runHistory } from '../../cli/history';
 import type { DataRef } from '../../core/pipeline';
 import type { ObjectRef } from '../../core/refs';
 import { batchToTensor } from '../../data/tensor';
+import { initBackend } from '../../nn/backend';
 import '../../nn/layers';
 import type { ModelMetadata } from '../../report/model-export';
 import type { RawImages } from '../../report/predict-exported';
@@ -37,6 +38,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const PLOTS = ['accuracy-vs-macs', 'accuracy-vs-latency', 'fitness', 'strategies', 'supernet-loss', 'timeline', 'compute'];
 
 interface Cli { code: number; stdout: string; stderr: string }
+interface Out { backend: string; format: string; predictions: number[]; logits: number[][] }
 
 /** Runs `scalenet ARGS` as a user would (the environment names the test servers). */
 function scalenet(...args: string[]): Promise<Cli> {
@@ -158,7 +160,7 @@ describe('report and export of a completed tiny run', { skip: skipWithoutServers
     assert.deepEqual([...new Set(requests)], [url], 'the page requests nothing but itself');
   });
 
-  it('exports S1 so that a separate Node process reproduces the run\'s predictions on 100 test images', async () => {
+  it('exports S1 so that a separate Node process reproduces the run\'s predictions on 32 test images', async () => {
     const dir = join(work, 'S1');
     const cli = await scalenet('export', runId, '--model', 'S1', '--format', 'all', '--out', dir);
     assert.equal(cli.code, 0, cli.stderr);
@@ -178,8 +180,9 @@ describe('report and export of a completed tiny run', { skip: skipWithoutServers
     assert.equal(meta.files['weights.bin']?.sha256, recorded.sha256);
     assert.equal((await stat(join(dir, 'model.json'))).size, meta.files['model.json']?.bytes);
 
-    // The run's model, read from MinIO, fed by the run's own preprocessing (data/tensor.ts) on the test split.
-    await tf.setBackend('cpu');
+    // The run's model, read from MinIO, fed by the run's own preprocessing (data/tensor.ts) on the test split,
+    // on the workers' backend (native TensorFlow; the pure-JS cpu backend took minutes for these 256 images).
+    await initBackend('auto', { log: () => undefined });
     const modelJson = JSON.parse((await store.getVerified(row.model_json!)).toString('utf8')) as tf.io.ModelJSON;
     const weights = await store.getVerified(recorded);
     const fromStore = await tfl.loadLayersModel(tf.io.fromMemory({
@@ -205,26 +208,26 @@ describe('report and export of a completed tiny run', { skip: skipWithoutServers
     // The run scored the same model (BN folded during evaluation) on these images: the same accuracy, give or take a near-tie.
     assert.ok(Math.abs(correct / evaluated - row.retrainedAccuracy!) <= 2 / evaluated, `accuracy ${correct}/${evaluated} vs the run's ${row.retrainedAccuracy}`);
 
-    // A separate process that knows only the exported folder.
-    const raw: RawImages = { count: 100, height: test.height, width: test.width, channels: test.channels, images: Buffer.from(test.images.subarray(0, 100 * per)).toString('base64') };
+    // A separate process that knows only the exported folder (both formats, one process start-up).
+    // 32 images (the acceptance's number): stock tfjs on its pure-JS cpu backend took ~70 s for 100 under CI load.
+    const n = 32;
+    const raw: RawImages = { count: n, height: test.height, width: test.width, channels: test.channels, images: Buffer.from(test.images.subarray(0, n * per)).toString('base64') };
     const imagesFile = join(work, 'images.json');
     await writeFile(imagesFile, JSON.stringify(raw));
-    const child = await nodeScript('report/predict-exported.ts', dir, imagesFile);
+    const child = await nodeScript('report/predict-exported.ts', dir, imagesFile, 'tfjs,onnx');
     assert.equal(child.code, 0, child.stderr);
-    const out = JSON.parse(child.stdout) as { backend: string; predictions: number[]; logits: number[][] };
+    const [out, onnxOut] = child.stdout.trim().split('\n').map((l) => JSON.parse(l) as Out) as [Out, Out];
+    assert.equal(out.format, 'tfjs');
     assert.equal(out.backend, 'cpu');
-    assert.deepEqual(out.predictions, runPredictions.slice(0, 100));
+    assert.deepEqual(out.predictions, runPredictions.slice(0, n));
     let maxDiff = 0;
     out.logits.forEach((l, i) => l.forEach((v, j) => { maxDiff = Math.max(maxDiff, Math.abs(v - runLogits[i]![j]!)); }));
     assert.ok(maxDiff < 1e-4, `logits agree (max |Δ| ${maxDiff})`);
     const childCorrect = out.predictions.filter((p, i) => p === test.labels[i]).length;
-    assert.equal(childCorrect, runPredictions.slice(0, 100).filter((p, i) => p === test.labels[i]).length);
+    assert.equal(childCorrect, runPredictions.slice(0, n).filter((p, i) => p === test.labels[i]).length);
     for (const d of Object.values(meta.equivalence.maxAbsDiff)) assert.ok(d <= 1e-4);
 
     // ONNX Runtime, from the folder alone.
-    const onnxChild = await nodeScript('report/predict-exported.ts', dir, imagesFile, 'onnx');
-    assert.equal(onnxChild.code, 0, onnxChild.stderr);
-    const onnxOut = JSON.parse(onnxChild.stdout) as { format: string; logits: number[][] };
     assert.equal(onnxOut.format, 'onnx');
     let onnxDiff = 0;
     onnxOut.logits.forEach((l, i) => l.forEach((v, j) => { onnxDiff = Math.max(onnxDiff, Math.abs(v - runLogits[i]![j]!)); }));

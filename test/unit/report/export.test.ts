@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UsageError } from '../../../cli/errors';
-import { buildModelMetadata, exportableModels, findModel, MODEL_METADATA_FORMAT } from '../../../report/model-export';
+import { buildModelMetadata, classNames, exportableModels, findModel, MODEL_METADATA_FORMAT } from '../../../report/model-export';
 import { reportFixture } from './fixture';
 
 const results = reportFixture().results;
@@ -68,5 +68,18 @@ describe('model metadata', () => {
     assert.match(s0.input.preprocessing, /no resize/);
     const b1 = buildModelMetadata({ results, row: findModel(results, 'B1'), data, normalization: { mean: [0], std: [1] }, files: { 'model.json': sha('a'), 'weights.bin': sha('b') }, equivalence });
     assert.equal(b1.accuracy.baselineTest, null);
+  });
+
+  it('names the classes: an image folder\'s sub-folders, Fashion-MNIST\'s names, otherwise "0".."N-1"', () => {
+    const imageFolder = { classNames: ['cat', 'dog'], channels: 3 as const, normalization: { mean: [0.5, 0.4, 0.3], std: [0.2, 0.2, 0.2] }, skipped: [], skippedCount: 0 };
+    assert.deepEqual(classNames('image-folder', { classes: 2, imageFolder }), ['cat', 'dog']);
+    assert.equal(classNames('fashion-mnist', { classes: 10 })[0], 'T-shirt/top');
+    assert.deepEqual(classNames('synthetic', { classes: 3 }), ['0', '1', '2']);
+    const folder = buildModelMetadata({ results, row, data: { ...data, classes: 2, imageFolder }, normalization: imageFolder.normalization, files: { 'model.json': sha('a'), 'weights.bin': sha('b') }, equivalence });
+    assert.deepEqual(folder.output.labels, ['cat', 'dog']);
+    // Files of any size are decoded straight to the model resolution, as the workers evaluate them.
+    assert.deepEqual(folder.input.decode, { shorterSide: Math.round(row.resolution / 0.875), crop: row.resolution });
+    assert.deepEqual(folder.input.datasetImageShape, [row.resolution, row.resolution, 3]);
+    assert.match(folder.input.preprocessing, /shorter side/);
   });
 });
