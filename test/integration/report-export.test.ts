@@ -151,7 +151,7 @@ describe('report and export of a completed tiny run', { skip: skipWithoutServers
       // Annotation layers may be legitimately empty (e.g. retry counts in a run without retries); the data layer may not.
       assert.ok(p.markGroups > 0 && p.emptyGroups < p.markGroups && p.items > 0, `${p.id}: data marks drawn (${JSON.stringify(p)})`);
     }
-    const rows = await page.$$eval('#family tbody tr', (trs) => trs.map((tr) => tr.querySelector('td')?.textContent));
+    const rows = await page.$$eval('#family > table:first-of-type tbody tr', (trs) => trs.map((tr) => tr.querySelector('td')?.textContent));
     assert.deepEqual(rows, results.family.map((f) => f.model));
 
     await mkdir(join(repoRoot, 'test-artifacts'), { recursive: true });
