@@ -30,7 +30,7 @@ function spawnWorkers(n: number, queue: string): ChildProcess[] {
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('install what is missing, start the local servers and a worker, and run a ScaleNet search on Fashion-MNIST (~5 min on 2 cores with the native backend)')
+    .description('install what is missing, start the local servers and one worker process per core, and run a ScaleNet search on Fashion-MNIST (examples/demo.yaml)')
     .option('--config <file>', 'run config to use instead of the demo one', join(__dirname, '..', '..', 'examples', 'demo.yaml'))
     .option('--id <runId>', 'run id (default: demo-<UTC time>)')
     .option('--json', 'progress as JSON lines', false)
