@@ -4,7 +4,7 @@
  * can be mailed or archived as one file.
  */
 import { reportCharts, type Chart } from './charts';
-import { accuracyText, pairComparisons, type ReportData } from './model';
+import { accuracyText, pairComparisons, spreadText, type ReportData } from './model';
 import { renderSvg } from './render';
 import { runCost } from '../core/cost';
 
@@ -57,9 +57,8 @@ ${pairsSection(d)}
 function pairsSection(d: ReportData): string {
   const pairs = pairComparisons(d.results);
   if (pairs.length === 0) return '';
-  const acc = (a: { mean: number; halfRange: number; seeds: number }) => (a.seeds > 1 ? `${(a.mean * 100).toFixed(2)}% ± ${(a.halfRange * 100).toFixed(2)}` : pct(a.mean));
   const rows = pairs.map((p) => [`${p.searched} vs ${p.baseline}`, num(p.searchedMacs), num(p.baselineMacs), `${p.macsRatio.toFixed(3)}×`,
-    acc(p.searchedAccuracy), acc(p.baselineAccuracy), `${p.difference >= 0 ? '+' : ''}${(p.difference * 100).toFixed(2)}`]);
+    spreadText(p.searchedAccuracy), spreadText(p.baselineAccuracy), `${p.difference >= 0 ? '+' : ''}${(p.difference * 100).toFixed(2)}`]);
   const seeds = Math.max(...pairs.map((p) => p.searchedAccuracy.seeds));
   return `<h3>Searched scaling against compound scaling at equal MACs</h3>
 ${table(['pair', 'MACs S', 'MACs B', 'B/S', 'S test acc', 'B test acc', 'S − B (points)'], rows, [false, true, true, true, true, true, true])}

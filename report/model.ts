@@ -50,12 +50,19 @@ export interface ReportData {
   history: HistoryEntry[];
 }
 
+/** An accuracy over seeds: the mean, with ± half the range when there were several (`88.10% ± 0.25`). */
+export interface SeedSpread { mean: number; halfRange: number; seeds: number }
+
+/** `mean` (fraction) as points with two decimals, `± halfRange` when there were several seeds; `unit` follows each number. */
+export function spreadText(a: SeedSpread, unit = '%'): string {
+  const pts = (x: number) => `${(x * 100).toFixed(2)}${unit}`;
+  return a.seeds > 1 ? `${pts(a.mean)} ± ${(a.halfRange * 100).toFixed(2)}` : pts(a.mean);
+}
+
 /** An accuracy, with ± half the range over seeds when there were several (`88.10% ± 0.25`). */
 export function accuracyText(mean: number | null, perSeed?: number[] | null): string {
   if (mean === null || !Number.isFinite(mean)) return '—';
-  if (!perSeed || perSeed.length < 2) return `${(mean * 100).toFixed(2)}%`;
-  const half = (Math.max(...perSeed) - Math.min(...perSeed)) / 2;
-  return `${(mean * 100).toFixed(2)}% ± ${(half * 100).toFixed(2)}`;
+  return spreadText(spread(mean, perSeed));
 }
 
 /** One S_s / B_s pair at equal MACs: the comparison a ScaleNet run exists to make. */
@@ -67,13 +74,13 @@ export interface PairComparison {
   baselineMacs: number;
   /** Baseline MACs ÷ searched MACs (within 1 % of 1). */
   macsRatio: number;
-  searchedAccuracy: { mean: number; halfRange: number; seeds: number };
-  baselineAccuracy: { mean: number; halfRange: number; seeds: number };
+  searchedAccuracy: SeedSpread;
+  baselineAccuracy: SeedSpread;
   /** Searched minus baseline mean test accuracy. */
   difference: number;
 }
 
-function spread(mean: number, perSeed: readonly number[] | null | undefined): { mean: number; halfRange: number; seeds: number } {
+function spread(mean: number, perSeed: readonly number[] | null | undefined): SeedSpread {
   const all = perSeed && perSeed.length > 0 ? perSeed : [mean];
   return { mean, halfRange: (Math.max(...all) - Math.min(...all)) / 2, seeds: all.length };
 }

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { RunResults } from '../activities/records';
-import { pairComparisons } from '../report/model';
+import { pairComparisons, spreadText } from '../report/model';
 
 const file = process.argv[2];
 if (!file) {
@@ -13,11 +13,9 @@ if (!file) {
   process.exit(2);
 }
 const r = JSON.parse(readFileSync(file, 'utf8')) as RunResults;
-const pct = (x: number) => (100 * x).toFixed(2);
 const num = (x: number) => x.toLocaleString('en-US');
-const acc = (a: { mean: number; halfRange: number; seeds: number }) => (a.seeds > 1 ? `${pct(a.mean)} ± ${pct(a.halfRange)}` : pct(a.mean));
 console.log('| level | MACs S | MACs B | B/S | S accuracy % | B accuracy % | S − B (points) |');
 console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const p of pairComparisons(r)) {
-  console.log(`| ${p.level} | ${num(p.searchedMacs)} | ${num(p.baselineMacs)} | ${p.macsRatio.toFixed(3)} | ${acc(p.searchedAccuracy)} | ${acc(p.baselineAccuracy)} | ${(100 * p.difference).toFixed(2)} |`);
+  console.log(`| ${p.level} | ${num(p.searchedMacs)} | ${num(p.baselineMacs)} | ${p.macsRatio.toFixed(3)} | ${spreadText(p.searchedAccuracy, '')} | ${spreadText(p.baselineAccuracy, '')} | ${(100 * p.difference).toFixed(2)} |`);
 }

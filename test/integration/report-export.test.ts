@@ -18,7 +18,6 @@ import type { Client } from '@temporalio/client';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { chromium } from 'playwright-core';
 import sharp from 'sharp';
 import type { RunResults } from '../../activities/records';
 import { datasetFromRef } from '../../activities/runtime';
@@ -31,10 +30,10 @@ import '../../nn/layers';
 import type { ModelMetadata } from '../../report/model-export';
 import type { RawImages } from '../../report/predict-exported';
 import type { ArtifactStore } from '../../storage/store';
+import { openOffline } from '../helpers/browser';
 import { repoRoot, skipWithoutServers, testClient, testStore, uniqueId } from '../helpers/env';
 import { runResults, startTinyRun, TestFleet } from '../helpers/pipeline';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PLOTS = ['accuracy-vs-macs', 'accuracy-vs-latency', 'fitness', 'strategies', 'supernet-loss', 'timeline', 'compute'];
 
 interface Cli { code: number; stdout: string; stderr: string }
@@ -109,26 +108,7 @@ describe('report and export of a completed tiny run', { skip: skipWithoutServers
     const html = await readFile(file, 'utf8');
     assert.doesNotMatch(html, /<script|\bsrc=|\bhref=|url\(/i);
 
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run report/setup-chromium.sh`);
-    const profile = await mkdtemp(join(tmpdir(), 'scalenet-chromium-'));
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1200, height: 900 },
-    });
-    t.after(async () => {
-      await context.close();
-      await rm(profile, { recursive: true, force: true });
-    });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('request', (r) => requests.push(r.url()));
-    const url = `file://${file}`;
-    await page.goto(url, { waitUntil: 'load' });
+    const { page, url, problems, requests } = await openOffline(t, file);
 
     const plots = await page.$$eval('figure.plot', (figs) => figs.map((f) => {
       const svg = f.querySelector('svg');

@@ -6,13 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { chromium } from 'playwright-core';
 import type { RunResults } from '../../activities/records';
 import type { RunHistory } from '../../cli/history';
 import type { RunConfig } from '../../core/config';
@@ -22,10 +20,10 @@ import { CheckpointStore } from '../../storage/checkpoints';
 import type { ArtifactStore } from '../../storage/store';
 import type { RunInput } from '../../workflows/run';
 import { RUN_ID } from '../../workflows/search-attributes';
+import { openOffline } from '../helpers/browser';
 import { eventually, repoRoot, skipWithoutServers, testClient, testStore, uniqueId } from '../helpers/env';
 import { runResults, TestFleet, tinyConfig } from '../helpers/pipeline';
 
-const CHROMIUM = '/usr/bin/chromium';
 
 function scalenet(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -158,25 +156,7 @@ describe('reusing a trained super-supernet', { skip: skipWithoutServers, timeout
     const html = await readFile(file, 'utf8');
     assert.doesNotMatch(html, /<script|\bsrc=|\bhref=|url\(/i);
 
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run report/setup-chromium.sh`);
-    const profile = await mkdtemp(join(tmpdir(), 'scalenet-chromium-'));
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM, headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1200, height: 900 },
-    });
-    t.after(async () => {
-      await context.close();
-      await rm(profile, { recursive: true, force: true });
-    });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('request', (r) => requests.push(r.url()));
-    const url = `file://${file}`;
-    await page.goto(url, { waitUntil: 'load' });
+    const { page, url, problems, requests } = await openOffline(t, file);
     const plots = await page.$$eval('figure.plot', (figs) => figs.map((f) => {
       const svg = f.querySelector('svg');
       const box = svg?.getBoundingClientRect();
