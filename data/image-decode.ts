@@ -130,12 +130,18 @@ export function randomResizedCropBox(width: number, height: number, rng: Rng, sc
 /** How one image becomes an r×r input. */
 export type ImageTransform =
   | { kind: 'train'; box: CropBox; flip: boolean }
-  | { kind: 'eval' };
+  /** `size`: the source's header size when the caller already read it (saves a second header read). */
+  | { kind: 'eval'; size?: { width: number; height: number } };
 
 /** The crop fraction of the evaluation transform: shorter side resized to r/0.875, centre r×r kept. */
 export const EVAL_CROP_FRACTION = 0.875;
 
-/** Decodes `bytes` into r×r×channels uint8 pixels with `transform`. @throws BadImageError */
+/**
+ * Decodes `bytes` into r×r×channels uint8 pixels with `transform`. With a train transform, or an eval one
+ * that carries the size, the decode is queued on libuv's pool before this returns (no await comes first),
+ * which is what lets a stream decode the next batch while the caller computes synchronously.
+ * @throws BadImageError
+ */
 export async function decodeImage(bytes: Uint8Array, file: string, resolution: number, channels: 1 | 3, transform: ImageTransform, maxPixels: number): Promise<Uint8Array> {
   try {
     let img = open(bytes, maxPixels);
@@ -144,7 +150,7 @@ export async function decodeImage(bytes: Uint8Array, file: string, resolution: n
       if (transform.flip) img = img.flop();
     } else {
       // extract() after resize() crops the resized image (sharp applies them in call order).
-      const { width = 1, height = 1 } = await sharp(bytes).metadata();
+      const { width = 1, height = 1 } = transform.size ?? await sharp(bytes).metadata();
       const short = Math.max(resolution, Math.round(resolution / EVAL_CROP_FRACTION));
       const [w, h] = width <= height ? [short, Math.max(short, Math.round((short * height) / width))] : [Math.max(short, Math.round((short * width) / height)), short];
       img = img.resize(w, h, { fit: 'fill' }).extract({ left: Math.floor((w - resolution) / 2), top: Math.floor((h - resolution) / 2), width: resolution, height: resolution });
