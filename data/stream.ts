@@ -42,6 +42,8 @@ export interface StreamingData {
   readonly maxPixels: number;
   readonly randomResizedCrop: { scale: readonly [number, number]; ratio: readonly [number, number] };
   readonly flip: boolean;
+  /** Training batches decoded ahead ({@link StreamArgs.decodeAhead}). Default {@link DEFAULT_DECODE_AHEAD}. */
+  readonly decodeAhead?: number;
 }
 
 /** Streaming knobs; all bound memory independently of the dataset size. */
@@ -280,13 +282,13 @@ export async function* encodedBatches(data: StreamingData, split: EncodedSplit, 
 /** Training batches of a dataset: the in-memory {@link BatchStream}, or augmented batches streamed from shards. */
 export function trainingBatches(data: Dataset, args: BatchStreamArgs, state?: BatchStreamState): BatchSource {
   return data.streaming
-    ? new ShardBatchSource(data.streaming, data.streaming.train, { batchSize: args.batchSize, seed: args.seed, transform: 'train' }, state)
+    ? new ShardBatchSource(data.streaming, data.streaming.train, { batchSize: args.batchSize, seed: args.seed, transform: 'train', decodeAhead: data.streaming.decodeAhead }, state)
     : new BatchStream(data.train, args, state);
 }
 
 /** Un-augmented training batches for BN recalibration, seeded so every candidate sees the same images. */
 export function calibrationBatches(train: ImageSet | StreamingData, args: { batchSize: number; seed: number }): BatchSource {
-  return 'images' in train ? new BatchStream(train, args) : new ShardBatchSource(train, train.train, { ...args, transform: 'eval' });
+  return 'images' in train ? new BatchStream(train, args) : new ShardBatchSource(train, train.train, { ...args, transform: 'eval', decodeAhead: train.decodeAhead });
 }
 
 /** Images in a split (the in-memory set's count, or the streamed split's). */
