@@ -75,6 +75,31 @@ export async function imageSize(bytes: Uint8Array, file: string, maxPixels: numb
   return { width, height };
 }
 
+const JPEG_SOS = Buffer.from([0xff, 0xda]);
+const JPEG_EOI = Buffer.from([0xff, 0xd9]);
+// The IEND chunk's type and CRC are fixed bytes, so this cannot match by chance inside compressed data.
+const PNG_IEND = Buffer.from([0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
+
+/**
+ * What can be learnt from a file without decoding its pixels: that it is a JPEG/PNG, its header size
+ * (within the pixel cap) and that it is not cut short (a JPEG's end-of-image marker after its last scan,
+ * a PNG's IEND chunk). A few header reads per file instead of a decode: what `data inspect` uses to
+ * answer in seconds; damage inside the compressed data is only found by the full decode of prepare-data.
+ * @throws BadImageError
+ */
+export async function checkImageHeader(bytes: Uint8Array, file: string, maxPixels: number): Promise<{ width: number; height: number }> {
+  const size = await imageSize(bytes, file, maxPixels);
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (sniff(bytes) === 'jpeg') {
+    // Inside entropy-coded data every 0xFF byte is followed by 0x00 or a restart marker, so the last
+    // start-of-scan is the real one and the end-of-image marker must come after it.
+    if (buf.lastIndexOf(JPEG_EOI) < buf.lastIndexOf(JPEG_SOS)) throw new BadImageError(file, 'truncated JPEG: no end-of-image marker after its last scan (the file was cut short)');
+  } else if (buf.lastIndexOf(PNG_IEND) < 0) {
+    throw new BadImageError(file, 'truncated PNG: no IEND chunk (the file was cut short)');
+  }
+  return size;
+}
+
 /** Checks that a file is a JPEG/PNG that decodes completely within the pixel cap. @throws BadImageError */
 export async function probeImage(bytes: Uint8Array, file: string, args: { maxPixels: number; channels: 1 | 3 }): Promise<ImageProbe> {
   const { width, height } = await imageSize(bytes, file, args.maxPixels);
