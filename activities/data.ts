@@ -5,7 +5,8 @@
  *
  * Image folders (issue 13) are checked file by file (every problem named, see data/image-folder.ts) and
  * packed as *encoded* files; each shard is written once under a deterministic key, so a killed attempt
- * resumes at the first missing shard, and the index that makes the data usable is written last.
+ * resumes at the first missing shard (shards found are verified first, see `completeShard`), and the index
+ * that makes the data usable is written last.
  */
 import { Context } from '@temporalio/activity';
 import { resolveSpace, type ImageFolderDataset, type RunConfig } from '../core/config';
@@ -14,17 +15,53 @@ import type { DataRef, RunContext } from '../core/pipeline';
 import type { ObjectRef } from '../core/refs';
 import { Rng } from '../core/rng';
 import { loadDataset } from '../data/dataset';
-import { packEncodedShard } from '../data/encoded-shards';
+import { packEncodedShard, unpackEncodedShard } from '../data/encoded-shards';
+import { DatasetFormatError } from '../data/errors';
 import { BadImageError } from '../data/image-decode';
 import { checkFiles, localSource, parseS3Url, scanFolder, stratifiedSplit, type CheckedFile, type FileSource, type FolderScan } from '../data/image-folder';
 import { s3Source } from '../data/s3-source';
 import { packShards } from '../data/shards';
 import type { ImageSet } from '../data/types';
+import { IntegrityError } from '../storage/errors';
 import { objectKey, type ArtifactStore } from '../storage/store';
 import { claimRunPrefix } from '../storage/run-owner';
 import { nonRetryableInput } from './runtime';
 
 const IMAGES_PER_SHARD = 10_000;
+
+/**
+ * Test hook, for the kill/resume test of prepare-data, which must act between two shards whatever the
+ * machine's speed: with SCALENET_TEST_HOLD_PREPARE_AT_SHARD=N, the first time this process is about to write
+ * training shard N it stands still (heartbeating) until it is killed. Once per process. Unset in normal use.
+ */
+let prepareHold: 'armed' | 'done' = 'armed';
+async function holdBeforeShard(split: string, shard: number, heartbeat: (d: unknown) => void): Promise<void> {
+  if (prepareHold === 'done' || split !== 'train' || shard !== Number(process.env.SCALENET_TEST_HOLD_PREPARE_AT_SHARD)) return;
+  const ctx = Context.current();
+  while (!ctx.cancellationSignal.aborted) {
+    heartbeat({ split, shard, holding: true });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  prepareHold = 'done';
+}
+
+/**
+ * The shard already under `key`, if it is complete: its bytes match the sha256 recorded when it was written,
+ * it parses with every byte its header promises, and it holds exactly `files`, in order. Anything else (a
+ * cut-short or foreign object, whatever its name says) is null, and the caller writes the shard again.
+ */
+async function completeShard(store: ArtifactStore, key: string, files: readonly CheckedFile[]): Promise<ObjectRef | null> {
+  if (!(await store.exists(key))) return null;
+  try {
+    const ref = await store.refOf(key);
+    const entries = unpackEncodedShard(await store.getVerified(ref), key);
+    const same = entries.length === files.length && entries.every((e, i) => e.name === files[i]!.name && e.label === files[i]!.label);
+    return same ? ref : null;
+  } catch (err) {
+    if (err instanceof IntegrityError || err instanceof DatasetFormatError) return null;
+    throw err;
+  }
+}
 
 /** The part of the config that decides the prepared data (so unrelated changes keep it valid). */
 export function dataHash(config: RunConfig): string {
@@ -43,7 +80,8 @@ export function createDataActivities(store: ArtifactStore) {
     const heartbeat = (details: unknown) => Context.current().heartbeat(details);
     const check = async (src: FileSource, split: string, scan: FolderScan) => checkFiles(src, scan, {
       channels: cfg.channels, maxPixels: cfg.maxPixels, onBadImage: cfg.onBadImage,
-      onProgress: (done, total) => { if (done % 100 === 0 || done === total) heartbeat({ split, checked: done, of: total }); },
+      // Every file: one decode of a large photo can take a second, and the SDK throttles heartbeats anyway.
+      onProgress: (done, total) => heartbeat({ split, checked: done, of: total }),
     });
     const sources = { train: folderSource(store, cfg.train), test: folderSource(store, cfg.test), val: cfg.val ? folderSource(store, cfg.val) : undefined };
     const trainScan = await scanFolder(sources.train);
@@ -73,12 +111,18 @@ export function createDataActivities(store: ArtifactStore) {
       const refs: ObjectRef[] = [];
       for (let start = 0, i = 0; start < files.length; start += cfg.imagesPerShard, i++) {
         const key = dir(`${name}-${String(i).padStart(5, '0')}.snef`);
-        if (await store.exists(key)) {
-          refs.push(await store.refOf(key));
+        const chunk = files.slice(start, start + cfg.imagesPerShard);
+        // A shard left by an earlier attempt is reused only once verified; a retry costs a read-back, never a wrong shard.
+        const done = await completeShard(store, key, chunk);
+        if (done) {
+          refs.push(done);
         } else {
-          const chunk = files.slice(start, start + cfg.imagesPerShard);
+          await holdBeforeShard(name, i, heartbeat);
           const images = [];
-          for (const f of chunk) images.push({ label: f.label, name: f.name, bytes: await src.read(f.name) });
+          for (const f of chunk) {
+            images.push({ label: f.label, name: f.name, bytes: await src.read(f.name) });
+            heartbeat({ split: name, shard: i, read: images.length });
+          }
           refs.push(await store.putBuffer(key, packEncodedShard(images)));
         }
         heartbeat({ split: name, shard: i });

@@ -75,6 +75,31 @@ export async function imageSize(bytes: Uint8Array, file: string, maxPixels: numb
   return { width, height };
 }
 
+const JPEG_SOS = Buffer.from([0xff, 0xda]);
+const JPEG_EOI = Buffer.from([0xff, 0xd9]);
+// The IEND chunk's type and CRC are fixed bytes, so this cannot match by chance inside compressed data.
+const PNG_IEND = Buffer.from([0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
+
+/**
+ * What can be learnt from a file without decoding its pixels: that it is a JPEG/PNG, its header size
+ * (within the pixel cap) and that it is not cut short (a JPEG's end-of-image marker after its last scan,
+ * a PNG's IEND chunk). A few header reads per file instead of a decode: what `data inspect` uses to
+ * answer in seconds; damage inside the compressed data is only found by the full decode of prepare-data.
+ * @throws BadImageError
+ */
+export async function checkImageHeader(bytes: Uint8Array, file: string, maxPixels: number): Promise<{ width: number; height: number }> {
+  const size = await imageSize(bytes, file, maxPixels);
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (sniff(bytes) === 'jpeg') {
+    // Inside entropy-coded data every 0xFF byte is followed by 0x00 or a restart marker, so the last
+    // start-of-scan is the real one and the end-of-image marker must come after it.
+    if (buf.lastIndexOf(JPEG_EOI) < buf.lastIndexOf(JPEG_SOS)) throw new BadImageError(file, 'truncated JPEG: no end-of-image marker after its last scan (the file was cut short)');
+  } else if (buf.lastIndexOf(PNG_IEND) < 0) {
+    throw new BadImageError(file, 'truncated PNG: no IEND chunk (the file was cut short)');
+  }
+  return size;
+}
+
 /** Checks that a file is a JPEG/PNG that decodes completely within the pixel cap. @throws BadImageError */
 export async function probeImage(bytes: Uint8Array, file: string, args: { maxPixels: number; channels: 1 | 3 }): Promise<ImageProbe> {
   const { width, height } = await imageSize(bytes, file, args.maxPixels);
@@ -130,12 +155,18 @@ export function randomResizedCropBox(width: number, height: number, rng: Rng, sc
 /** How one image becomes an r×r input. */
 export type ImageTransform =
   | { kind: 'train'; box: CropBox; flip: boolean }
-  | { kind: 'eval' };
+  /** `size`: the source's header size when the caller already read it (saves a second header read). */
+  | { kind: 'eval'; size?: { width: number; height: number } };
 
 /** The crop fraction of the evaluation transform: shorter side resized to r/0.875, centre r×r kept. */
 export const EVAL_CROP_FRACTION = 0.875;
 
-/** Decodes `bytes` into r×r×channels uint8 pixels with `transform`. @throws BadImageError */
+/**
+ * Decodes `bytes` into r×r×channels uint8 pixels with `transform`. With a train transform, or an eval one
+ * that carries the size, the decode is queued on libuv's pool before this returns (no await comes first),
+ * which is what lets a stream decode the next batch while the caller computes synchronously.
+ * @throws BadImageError
+ */
 export async function decodeImage(bytes: Uint8Array, file: string, resolution: number, channels: 1 | 3, transform: ImageTransform, maxPixels: number): Promise<Uint8Array> {
   try {
     let img = open(bytes, maxPixels);
@@ -144,7 +175,7 @@ export async function decodeImage(bytes: Uint8Array, file: string, resolution: n
       if (transform.flip) img = img.flop();
     } else {
       // extract() after resize() crops the resized image (sharp applies them in call order).
-      const { width = 1, height = 1 } = await sharp(bytes).metadata();
+      const { width = 1, height = 1 } = transform.size ?? await sharp(bytes).metadata();
       const short = Math.max(resolution, Math.round(resolution / EVAL_CROP_FRACTION));
       const [w, h] = width <= height ? [short, Math.max(short, Math.round((short * height) / width))] : [Math.max(short, Math.round((short * width) / height)), short];
       img = img.resize(w, h, { fit: 'fill' }).extract({ left: Math.floor((w - resolution) / 2), top: Math.floor((h - resolution) / 2), width: resolution, height: resolution });

@@ -86,7 +86,8 @@ export async function recalibrateBn(store: ParamStore, net: ScaledNetwork, train
   const stream = calibrationBatches(train, { batchSize: args.batchSize ?? 64, seed: args.seed ?? 0 });
   const sums = new Map<string, { s1: tf.Tensor; s2: tf.Tensor; n: number }>();
   for (let i = 0; i < batches; i++) {
-    const b = stream.next(net.input.resolution);
+    const resolution = net.input.resolution;
+    const b = stream.next(resolution, new Array<number>(Math.min(stream.lookahead ?? 0, batches - i - 1)).fill(resolution));
     const batch = b instanceof Promise ? await b : b;
     tf.tidy(() => {
       const x = batchToTensor(batch, norm, net.input.resolution);

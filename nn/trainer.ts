@@ -109,10 +109,25 @@ export class Trainer {
 
   /** The path for the next step; the supernet draws it from its sampler RNG. */
   protected nextPath(): SampledSubnet {
+    return this.samplePath(this.rng);
+  }
+
+  private samplePath(rng: Rng): SampledSubnet {
     if (this.arch) return { level: null, arch: this.arch };
     return this.recipe.sampler === 'uniform'
-      ? uniformSampler(this.space, this.rng)
-      : hierarchicalSampler(this.space, this.rng, { levelWeights: this.recipe.levelWeights });
+      ? uniformSampler(this.space, rng)
+      : hierarchicalSampler(this.space, rng, { levelWeights: this.recipe.levelWeights });
+  }
+
+  /**
+   * Resolutions of the steps after the current one, for a stream that decodes ahead. Drawn from a copy
+   * of the sampler RNG, so the paths trained (and the checkpointed sampler state) stay what they were.
+   */
+  private upcomingResolutions(): number[] {
+    const n = this.stream.lookahead ?? 0;
+    if (n === 0) return [];
+    const rng = Rng.fromState(this.rng.state());
+    return Array.from({ length: n }, () => this.samplePath(rng).arch.resolution);
   }
 
   /** Runs one step synchronously and returns its progress record (in-memory datasets only; {@link train} streams). */
@@ -154,7 +169,7 @@ export class Trainer {
     let sum = 0;
     for (let i = 0; i < steps; i++) {
       const path = this.nextPath();
-      const b = this.stream.next(path.arch.resolution);
+      const b = this.stream.next(path.arch.resolution, this.upcomingResolutions());
       const p = this.stepOn(path, b instanceof Promise ? await b : b);
       sum += p.loss;
       if (!Number.isFinite(p.loss)) throw new Error(`training diverged at step ${p.step}: loss ${p.loss} (lower recipe.learningRate)`);

@@ -56,6 +56,23 @@ export function computeActivities(config: RunConfig, tuning: ActivityTuning = {}
   });
 }
 
+/**
+ * prepare-data runs on the light queue. For an image folder it is long work (every file is decoded) that
+ * heartbeats per file and per shard, so a killed worker is noticed after the compute heartbeat timeout, not
+ * the light activities' 2 minutes, and liveness rests on heartbeats rather than a 30-minute cap that a large
+ * folder would outgrow (each retry resumes at the first missing shard). The in-memory kinds read their files
+ * in one synchronous call that cannot heartbeat, so they keep the light options.
+ */
+export function prepareDataActivity(config: RunConfig, tuning: ActivityTuning = {}) {
+  if (config.dataset.kind !== 'image-folder') return lightActivities(config).prepareData;
+  return proxyActivities<Activities>({
+    taskQueue: config.resources.taskQueues.light,
+    startToCloseTimeout: '24 hours',
+    heartbeatTimeout: `${heartbeatSeconds(tuning)} seconds`,
+    ...retryOptions(config, 'light'),
+  }).prepareData;
+}
+
 export function lightActivities(config: RunConfig) {
   return proxyActivities<Activities>({
     taskQueue: config.resources.taskQueues.light,

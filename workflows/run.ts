@@ -25,7 +25,7 @@ import { supernetMismatches, supernetReuseError } from '../core/lineage';
 import { STAGES, type FamilyModel, type RetrainResult, type StageName } from '../core/pipeline';
 import { validateRunConfig } from '../core/validate';
 import type { ObjectRef } from '../core/refs';
-import { computeActivities, lightActivities, type ActivityTuning } from './activities';
+import { computeActivities, lightActivities, prepareDataActivity, type ActivityTuning } from './activities';
 import { childProgressSignal, progressQuery, type RunProgress } from './progress';
 import { retrainFamilyMember } from './retrain';
 import { searchScaling, type SearchSummary } from './search';
@@ -111,7 +111,7 @@ export async function scaleNetRun(input: RunInput): Promise<RunSummary> {
 
   // supernet.from (issue 15): the source run's prepared data and super-supernet, verified; no training here.
   const reused = config.supernet.from ? await stage('prepare-data', () => reuseSupernet(light, ctx)) : null;
-  const data = reused ? reused.data : await stage('prepare-data', () => light.prepareData(ctx));
+  const data = reused ? reused.data : await stage('prepare-data', () => prepareDataActivity(config, input.tuning)(ctx));
   const stepsPerEpoch = config.supernet.stepsPerEpoch ?? Math.ceil(data.counts.train / config.supernet.batchSize);
 
   const supernet: TrainSupernetResult = await stage('train-supernet', async () => reused ? reused.supernet :

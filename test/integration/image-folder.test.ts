@@ -3,10 +3,10 @@
  * class folders (plus colour images of mixed sizes and one corrupt file, skipped) from a local directory.
  * prepare-data runs on one worker; everything else on a compute worker with its own HOME that cannot see
  * the source folder (a mount namespace hides it), so the compute side needs nothing but the object store.
- * The same folder uploaded to an s3:// prefix of the test MinIO prepares into byte-identical shards and
- * index; every later stage reads nothing else and the run is a function of its inputs and seed (the
- * pipeline tests prove that), so the same seed finds the same family from either source without paying
- * for a second search. The finished run's S0 is exported: its metadata names the class folders.
+ * The same folder uploaded to an s3:// prefix of the test MinIO runs the whole tiny search again on the
+ * same two workers: it prepares into byte-identical shards and index, and the same seed finds the same
+ * family (architectures, MACs, accuracies) as from the local folder. The finished local run's S0 is
+ * exported: its metadata names the class folders.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -15,8 +15,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { createDataActivities } from '../../activities/data';
 import type { RunResults } from '../../activities/records';
 import { runHistory } from '../../cli/history';
 import { parseConfigObject, type RunConfig } from '../../core/config';
@@ -68,6 +66,7 @@ describe('image-folder datasets', { skip: skipWithoutServers, timeout: 15 * 60_0
   const light = uniqueId('q-if-light');
   const compute = uniqueId('q-if-compute');
   let localRef: DataRef | undefined;
+  let localResults: RunResults | undefined;
 
   function config(train: string, test: string): RunConfig {
     const c = tinyConfig(light);
@@ -124,6 +123,7 @@ describe('image-folder datasets', { skip: skipWithoutServers, timeout: 15 * 60_0
     assert.equal(probe.stdout.trim(), '', 'the namespace hides the source folder');
     const runId = uniqueId('if-local');
     const local = await run(runId, config(join(hide, 'train'), join(hide, 'test')));
+    localResults = local;
     assert.deepEqual(local.family.map((f) => f.model), ['S0', 'S1', 'S2', 'S3', 'B1', 'B2', 'B3']);
     for (const f of local.family) assert.ok(f.retrainedAccuracy !== null && f.retrainedAccuracy >= 0 && f.retrainedAccuracy <= 1, `${f.model} has a test accuracy`);
 
@@ -153,14 +153,32 @@ describe('image-folder datasets', { skip: skipWithoutServers, timeout: 15 * 60_0
     for (const d of Object.values(exported.metadata.equivalence.maxAbsDiff)) assert.ok(d <= 1e-4);
   });
 
-  it('prepares the same folder from an s3:// prefix into the same shards and index (same seed, same images → same family)', { skip: canUnshare ? false : 'compares with the local run, which needs `unshare --mount`' }, async () => {
+  it('runs the same tiny search from an s3:// prefix: same shards and index, and the same seed finds the same family', { skip: canUnshare ? false : 'compares with the local run, which needs `unshare --mount`' }, async () => {
+    assert.ok(localRef && localResults, 'the local run finished');
     const prefix = `datasets/${uniqueId('fashion')}`;
     await upload(store, join(hide, 'train'), `${prefix}/train`);
     await upload(store, join(hide, 'test'), `${prefix}/test`);
-    const cfg = config(`s3://${store.bucket}/${prefix}/train`, `s3://${store.bucket}/${prefix}/test/`);
-    const s3: DataRef = await new MockActivityEnvironment().run(createDataActivities(store).prepareData, { runId: uniqueId('if-s3'), config: cfg, configHash: 'test' });
-    assert.ok(localRef, 'the local run prepared its data');
+    const runId = uniqueId('if-s3');
+    const fromS3 = await run(runId, config(`s3://${store.bucket}/${prefix}/train`, `s3://${store.bucket}/${prefix}/test/`));
+    assert.deepEqual(fromS3.family.map((f) => f.model), ['S0', 'S1', 'S2', 'S3', 'B1', 'B2', 'B3']);
+
+    const [index] = (await store.list(`runs/${runId}/prepare-data/data-`)).map((o) => o.key);
+    const s3 = await store.getJson<DataRef>(await store.refOf(index!));
     const sums = (r: DataRef) => ({ ...r, train: r.train.map((x) => x.sha256), minival: r.minival.map((x) => x.sha256), test: r.test.map((x) => x.sha256), imageFolder: { ...r.imageFolder, skipped: r.imageFolder?.skipped.map((x) => x.file.split(/[/\\]/).slice(-2).join('/')) } });
     assert.deepEqual(sums(s3), sums(localRef), 'identical shards (sha256), counts, classes, normalisation and skipped files');
+    assert.equal(fromS3.data?.skipped[0]?.file, `s3://${store.bucket}/${prefix}/train/bag/truncated.jpg`, 'the skipped file is named by its s3:// path');
+
+    const family = (r: RunResults) => ({
+      base: r.base,
+      members: r.family.map((f) => ({ ...f, latencyMs: null, model_json: null })),
+      extrapolation: r.extrapolation,
+      supernetLosses: r.supernet.epochs.map((e) => e.meanLoss),
+      search: { evaluations: r.search.evaluations, fitness: r.search.fitness },
+    });
+    assert.deepEqual(family(fromS3), family(localResults), 'same architectures, MACs, params and accuracies from either source');
+    const h = await runHistory(client, runId);
+    const where = (a: string) => new Set(h.entries.filter((e) => e.activity === a).map((e) => e.worker));
+    assert.deepEqual([...where('prepareData')], ['if-light']);
+    for (const a of ['trainSupernetEpoch', 'evaluateCandidates', 'retrainModel']) assert.deepEqual([...where(a)], ['if-compute'], `${a} ran on the compute worker only`);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Child of image-folder-memory.test.ts: streams one epoch of training batches (64 px, augmented) and one
  * evaluation pass of a prepared image-folder dataset through the workers' own code path (datasetFromRef,
- * its bounded shard cache, the shuffle buffer), and prints the peak RSS it saw as JSON.
+ * its bounded shard cache, the shuffle buffer, batches decoded ahead), and prints the peak RSS it saw as JSON.
  */
 import { readFileSync } from 'node:fs';
 import { datasetFromRef } from '../../activities/runtime';
@@ -20,7 +20,8 @@ async function main(): Promise<void> {
   const src = trainingBatches(data, { batchSize: 64, seed: 1 });
   let images = 0;
   while (src.state().epoch === 0) {
-    images += (await src.next(64)).count;
+    // As the trainer asks: announcing the next resolutions, so the batches decoded ahead are in the measurement.
+    images += (await src.next(64, new Array<number>(src.lookahead ?? 0).fill(64))).count;
     sample();
   }
   for await (const b of evaluationBatches(data, 'test', 64, 128, ref.counts.test)) {
