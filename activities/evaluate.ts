@@ -4,6 +4,7 @@
  * minival split. Deterministic: the recalibration batches are the same for every candidate and worker,
  * so any worker (or a retry) gives the same fitness.
  */
+import { existsSync } from 'node:fs';
 import { Context, CancelledFailure } from '@temporalio/activity';
 import { resolveSpace } from '../core/config';
 import type { EvaluateInput, EvaluateResult } from '../core/pipeline';
@@ -77,11 +78,28 @@ export function loadedSupernets(): { sha256: string; users: number }[] {
   return [...supernets].map(([sha256, e]) => ({ sha256, users: e.users }));
 }
 
+/**
+ * Test hook, for the stalled-store test that must stop the store exactly while an evaluation is about to read
+ * it (once its supernet is loaded an evaluation reads nothing more): with SCALENET_TEST_HOLD_EVALUATION_UNTIL=FILE,
+ * each evaluation of this process stands still before its first store read (heartbeating, cancellable) until
+ * FILE exists. Unset in normal use.
+ */
+async function holdUntilReleased(ctx: Context): Promise<void> {
+  const file = process.env.SCALENET_TEST_HOLD_EVALUATION_UNTIL;
+  while (file && !existsSync(file)) {
+    if (ctx.cancellationSignal.aborted) throw new CancelledFailure('evaluation cancelled while held by SCALENET_TEST_HOLD_EVALUATION_UNTIL');
+    noteProgress(); // held on purpose: not a stall
+    ctx.heartbeat();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export function createEvaluationActivities(store: ArtifactStore) {
   return {
     async evaluateCandidates(input: EvaluateInput): Promise<EvaluateResult> {
       await ensureBackend();
       const ctx = Context.current();
+      await holdUntilReleased(ctx);
       const t0 = Date.now();
       const entry = acquireSupernet(store, input, input.supernet);
       try {

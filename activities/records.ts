@@ -47,6 +47,8 @@ export interface ResultRow {
   skipped: string | null;
   latencyMs: number | null;
   model_json: ObjectRef | null;
+  /** The committed export manifest of the model (storage/exports.ts); absent in results of older runs. */
+  export?: ObjectRef | null;
 }
 
 export interface RunResults {
@@ -113,6 +115,7 @@ export function buildResults(i: WriteResultsInput): RunResults {
       skipped: r ? null : (i.skipped?.[m.name] ?? 'not retrained'),
       latencyMs: r?.latencyMs ?? null,
       model_json: r?.modelJson ?? null,
+      export: r?.exportManifest ?? null,
     };
   });
   return {
