@@ -81,12 +81,18 @@ export function loadedSupernets(): { sha256: string; users: number }[] {
 /**
  * Test hook, for the stalled-store test that must stop the store exactly while an evaluation is about to read
  * it (once its supernet is loaded an evaluation reads nothing more): with SCALENET_TEST_HOLD_EVALUATION_UNTIL=FILE,
- * each evaluation of this process stands still before its first store read (heartbeating, cancellable) until
- * FILE exists. Unset in normal use.
+ * evaluations of this process stand still before their first store read (heartbeating, cancellable) until FILE
+ * exists. Once released, never again in this process: a retry that only gets a slot later must not wait for a
+ * file that may be gone by then. Unset in normal use.
  */
+let evaluationsReleased = false;
 async function holdUntilReleased(ctx: Context): Promise<void> {
   const file = process.env.SCALENET_TEST_HOLD_EVALUATION_UNTIL;
-  while (file && !existsSync(file)) {
+  while (file && !evaluationsReleased) {
+    if (existsSync(file)) {
+      evaluationsReleased = true;
+      break;
+    }
     if (ctx.cancellationSignal.aborted) throw new CancelledFailure('evaluation cancelled while held by SCALENET_TEST_HOLD_EVALUATION_UNTIL');
     noteProgress(); // held on purpose: not a stall
     ctx.heartbeat();

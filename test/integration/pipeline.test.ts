@@ -253,11 +253,10 @@ describe('ScaleNet run on the tiny preset', { skip: skipWithoutServers, timeout:
       await new Promise((r) => setTimeout(r, Math.max(0, stoppedAt + 180_000 - Date.now()))); // the stall itself, not a synchronisation
     } finally {
       process.kill(minio.pid, 'SIGCONT');
-      rmSync(work, { recursive: true, force: true });
     }
     console.log(`stalled store: an evaluation attempt failed over ${(failedOverAfterMs / 1000).toFixed(1)} s after MinIO stopped (no-progress ${NO_PROGRESS_SECONDS} s + heartbeat timeout ${HEARTBEAT_TIMEOUT_SECONDS} s)`);
 
-    const r = await runResults(client, store, runId);
+    const r = await runResults(client, store, runId).finally(() => rmSync(work, { recursive: true, force: true }));
     const ref = comparable(reference);
     const got = comparable(r);
     assert.deepEqual({ base: got.base, search: got.search, extrapolation: got.extrapolation }, { base: ref.base, search: ref.search, extrapolation: ref.extrapolation });
