@@ -213,7 +213,7 @@ interface ModelJsonShape {
   modelTopology?: { config?: { layers?: { config?: { batch_input_shape?: (number | null)[] } }[] } };
 }
 
-interface RunManifest {
+export interface RunManifest {
   artifacts: { stage: string; key: string; sha256: string; bytes: number }[];
 }
 
@@ -228,7 +228,7 @@ function manifestRef(manifest: RunManifest, bucket: string, key: string): Object
  * (one attempt's consistent pair, written for this run's config: storage/exports.ts), or for runs from before
  * exports were fenced, next to model.json as the run manifest recorded them.
  */
-async function storedModelFiles(store: ArtifactStore, manifest: RunManifest, results: RunResults, row: ResultRow & { model_json: ObjectRef }): Promise<{ modelJson: Buffer; weightsBytes: Buffer; weightsRef: ObjectRef }> {
+export async function storedModelFiles(store: ArtifactStore, manifest: RunManifest, results: RunResults, row: ResultRow & { model_json: ObjectRef }): Promise<{ modelJson: Buffer; weightsBytes: Buffer; weightsRef: ObjectRef }> {
   if (row.export) {
     const exported = await loadExport(store, row.export, results.configHash);
     const [modelJson, weightsBytes, weightsRef] = [exported.files['model.json'], exported.files[WEIGHTS_FILE], exported.manifest.files[WEIGHTS_FILE]];

@@ -5,6 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import type { ResultRow, RunResults } from '../../activities/records';
+import type { ObjectRef } from '../../core/refs';
+import { storedModelFiles } from '../../report/model-export';
 import { ConfigMismatchError } from '../../storage/checkpoints';
 import { IntegrityError } from '../../storage/errors';
 import { ExportStore, loadExport } from '../../storage/exports';
@@ -63,5 +66,20 @@ describe('export fencing on a real MinIO', { skip: skipWithoutServers }, () => {
     await assert.rejects(exports.commit({ configHash: 'other', attempt: 2, files: filesOf(2) }), ConfigMismatchError);
     await store.client.putObject(store.bucket, manifest.files['weights.bin']!.key, Buffer.from('bit rot'));
     await assert.rejects(loadExport(store, manifestRef, 'cfg'), IntegrityError);
+  });
+
+  it('`scalenet export` reads a row\'s model through its committed export manifest, checking the run\'s config hash', async () => {
+    const runId = uniqueId('exp-reader');
+    const exports = new ExportStore(store, runId, 'S1');
+    const [zombie, retry] = await Promise.all([1, 2].map((attempt) => exports.commit({ configHash: 'cfg', attempt, files: filesOf(attempt) })));
+    assert.deepEqual(zombie!.manifestRef, retry!.manifestRef);
+    const files = retry!.manifest.files;
+    const row = { model: 'S1', model_json: files['model.json']!, export: retry!.manifestRef } as ResultRow & { model_json: ObjectRef };
+    const results = { runId, configHash: 'cfg' } as RunResults;
+    const read = await storedModelFiles(store, { artifacts: [] }, results, row);
+    const winner = retry!.manifest.attempt;
+    assert.deepEqual([read.modelJson, read.weightsBytes], [filesOf(winner)['model.json'], filesOf(winner)['weights.bin']]);
+    assert.deepEqual(read.weightsRef, files['weights.bin']);
+    await assert.rejects(storedModelFiles(store, { artifacts: [] }, { ...results, configHash: 'other' }, row), ConfigMismatchError);
   });
 });
