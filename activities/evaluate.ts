@@ -12,6 +12,7 @@ import type { ObjectRef } from '../core/refs';
 import { evaluateSubnetwork, EvaluationCache } from '../nn/evaluate';
 import { SupernetTrainer } from '../nn/trainer';
 import { CheckpointStore } from '../storage/checkpoints';
+import { ownerRunOf } from '../storage/references';
 import type { ArtifactStore } from '../storage/store';
 import { decodeTrainer } from './checkpointing';
 import { datasetFromRef, DEFAULT_NO_PROGRESS_SECONDS, ensureBackend, keepAlive, noteProgress } from './runtime';
@@ -50,7 +51,11 @@ function acquireSupernet(store: ArtifactStore, input: EvaluateInput, manifest: O
   if (!e) {
     const loaded = (async () => {
       const data = await datasetFromRef(store, input.data, input.config.dataset);
-      const ck = await new CheckpointStore(store, input.runId, 'train-supernet').load(manifest, input.configHash);
+      // This run's own checkpoint must be of this run's config (fencing). A reused one (supernet.from) was written
+      // for the source run's config: the workflow accepted it after comparing the configs, and its reference's
+      // sha256 pins exactly that manifest, so there is no config hash of this run to check it against.
+      const own = ownerRunOf(manifest.key) === input.runId;
+      const ck = await new CheckpointStore(store, input.runId, 'train-supernet').load(manifest, own ? input.configHash : undefined);
       const trainer = SupernetTrainer.restore({ space: resolveSpace(input.config), data }, decodeTrainer(ck.objects));
       return { trainer, cache: new EvaluationCache() };
     })();

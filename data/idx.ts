@@ -22,15 +22,16 @@ export const MAX_INFLATED_BYTES = 1 << 30;
 
 /**
  * Compressed bytes inflated first when the caller can tell the file's size from its header: at most about
- * 64 MB of output even for a bomb (deflate inflates at most ~1032:1), and always enough for any header.
+ * 8 MB of output even for a bomb (deflate inflates at most ~1032:1), and ample for a gzip header and an IDX
+ * header (at most 1,024 bytes).
  */
-const HEAD_COMPRESSED_BYTES = 1 << 16;
+const HEAD_COMPRESSED_BYTES = 1 << 13;
 
 /**
  * Reads a file, gunzipping it when it starts with the gzip magic 1f 8b (at most `maxInflated` bytes). Given
  * `declaredBytes` (the file's whole size as its header says, from the first inflated bytes), a gzipped file is
  * inflated no further than that: a bomb behind a valid header is refused after the size it declares, and one
- * behind a damaged header (or one declaring more than `maxInflated`) after its first 64 KB.
+ * behind a damaged header (or one declaring more than `maxInflated`) after its first 8 KB.
  */
 export function readMaybeGzip(file: string, maxInflated = MAX_INFLATED_BYTES, declaredBytes?: (head: Uint8Array) => number): Uint8Array {
   let raw: Buffer;
@@ -42,7 +43,7 @@ export function readMaybeGzip(file: string, maxInflated = MAX_INFLATED_BYTES, de
   if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
     let limit = maxInflated;
     let why = '';
-    // A file no longer than the head inflates to at most ~64 MB anyway: inflated whole, a truncated stream is
+    // A file no longer than the head inflates to at most ~8 MB anyway: inflated whole, a truncated stream is
     // reported as such rather than as a short header.
     if (declaredBytes && raw.length > HEAD_COMPRESSED_BYTES) {
       const declared = declaredBytes(gunzip(raw.subarray(0, HEAD_COMPRESSED_BYTES), file, maxInflated, constants.Z_SYNC_FLUSH));

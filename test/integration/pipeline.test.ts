@@ -16,6 +16,7 @@ import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { RunResults } from '../../activities/records';
+import { runFailure } from '../../cli/client';
 import { runHistory, HISTORY_FORMAT, type RunHistory } from '../../cli/history';
 import { startMinio, startTemporal, stopMinio, stopTemporal } from '../../infra/local';
 import { readPidfile } from '../../infra/processes';
@@ -256,7 +257,9 @@ describe('ScaleNet run on the tiny preset', { skip: skipWithoutServers, timeout:
     }
     console.log(`stalled store: an evaluation attempt failed over ${(failedOverAfterMs / 1000).toFixed(1)} s after MinIO stopped (no-progress ${NO_PROGRESS_SECONDS} s + heartbeat timeout ${HEARTBEAT_TIMEOUT_SECONDS} s)`);
 
-    const r = await runResults(client, store, runId).finally(() => rmSync(work, { recursive: true, force: true }));
+    const r = await runResults(client, store, runId)
+      .catch(async (err: Error) => { throw new Error(`the run failed: ${await runFailure(client, runId)}`, { cause: err }); })
+      .finally(() => rmSync(work, { recursive: true, force: true }));
     const ref = comparable(reference);
     const got = comparable(r);
     assert.deepEqual({ base: got.base, search: got.search, extrapolation: got.extrapolation }, { base: ref.base, search: ref.search, extrapolation: ref.extrapolation });

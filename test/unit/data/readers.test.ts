@@ -155,7 +155,7 @@ test('a gzipped file that inflates beyond the cap is a format error, not a worke
 });
 
 test('a gzipped IDX file is inflated no further than its header declares: a bomb behind a valid header stops there', () => {
-  // Incompressible data, so the file is longer than the 64 KB head that is inflated to read the header.
+  // Incompressible data, so the file is longer than the 8 KB head that is inflated to read the header.
   const noise = randomBytes(200_000);
   const bomb = join(dir, 'bomb-images.gz');
   const header = encodeIdx([10, 28, 28], new Uint8Array(0)); // declares 16 + 7,840 bytes
