@@ -217,7 +217,6 @@ describe('ScaleNet run on the tiny preset', { skip: skipWithoutServers, timeout:
     const HEARTBEAT_TIMEOUT_SECONDS = 10; // startTinyRun's
     const fleet = new TestFleet();
     fleets.push(fleet);
-    await fleet.add(); // workflows and light activities
     // Evaluations on their own queue, held before their first store read until `release` exists: the stall
     // must meet an evaluation that still has to read (once loaded, a supernet is evaluated from memory).
     const work = mkdtempSync(join(tmpdir(), 'scalenet-stall-'));
@@ -225,7 +224,7 @@ describe('ScaleNet run on the tiny preset', { skip: skipWithoutServers, timeout:
     const compute = `${fleet.queue}-compute`;
     const evaluator = spawnWorker({ queue: compute, identity: 'test-evaluator', concurrency: 4, env: { SCALENET_TEST_HOLD_EVALUATION_UNTIL: release } });
     fleet.workers.push(evaluator);
-    await evaluator.ready;
+    await Promise.all([fleet.add(), evaluator.ready]); // fleet.add: workflows and light activities
     const runId = uniqueId('tiny-stall');
     // The reference run's super-supernet (no training here) and S0 alone retrained: the stall is the test, not the run.
     await startTinyRun(client, fleet, runId, (c) => ({
