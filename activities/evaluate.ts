@@ -4,6 +4,7 @@
  * minival split. Deterministic: the recalibration batches are the same for every candidate and worker,
  * so any worker (or a retry) gives the same fitness.
  */
+import { existsSync } from 'node:fs';
 import { Context, CancelledFailure } from '@temporalio/activity';
 import { resolveSpace } from '../core/config';
 import type { EvaluateInput, EvaluateResult } from '../core/pipeline';
@@ -11,6 +12,7 @@ import type { ObjectRef } from '../core/refs';
 import { evaluateSubnetwork, EvaluationCache } from '../nn/evaluate';
 import { SupernetTrainer } from '../nn/trainer';
 import { CheckpointStore } from '../storage/checkpoints';
+import { ownerRunOf } from '../storage/references';
 import type { ArtifactStore } from '../storage/store';
 import { decodeTrainer } from './checkpointing';
 import { datasetFromRef, DEFAULT_NO_PROGRESS_SECONDS, ensureBackend, keepAlive, noteProgress } from './runtime';
@@ -49,7 +51,11 @@ function acquireSupernet(store: ArtifactStore, input: EvaluateInput, manifest: O
   if (!e) {
     const loaded = (async () => {
       const data = await datasetFromRef(store, input.data, input.config.dataset);
-      const ck = await new CheckpointStore(store, input.runId, 'train-supernet').load(manifest, input.configHash);
+      // This run's own checkpoint must be of this run's config (fencing). A reused one (supernet.from) was written
+      // for the source run's config: the workflow accepted it after comparing the configs, and its reference's
+      // sha256 pins exactly that manifest, so there is no config hash of this run to check it against.
+      const own = ownerRunOf(manifest.key) === input.runId;
+      const ck = await new CheckpointStore(store, input.runId, 'train-supernet').load(manifest, own ? input.configHash : undefined);
       const trainer = SupernetTrainer.restore({ space: resolveSpace(input.config), data }, decodeTrainer(ck.objects));
       return { trainer, cache: new EvaluationCache() };
     })();
@@ -77,11 +83,34 @@ export function loadedSupernets(): { sha256: string; users: number }[] {
   return [...supernets].map(([sha256, e]) => ({ sha256, users: e.users }));
 }
 
+/**
+ * Test hook, for the stalled-store test that must stop the store exactly while an evaluation is about to read
+ * it (once its supernet is loaded an evaluation reads nothing more): with SCALENET_TEST_HOLD_EVALUATION_UNTIL=FILE,
+ * evaluations of this process stand still before their first store read (heartbeating, cancellable) until FILE
+ * exists. Once released, never again in this process: a retry that only gets a slot later must not wait for a
+ * file that may be gone by then. Unset in normal use.
+ */
+let evaluationsReleased = false;
+async function holdUntilReleased(ctx: Context): Promise<void> {
+  const file = process.env.SCALENET_TEST_HOLD_EVALUATION_UNTIL;
+  while (file && !evaluationsReleased) {
+    if (existsSync(file)) {
+      evaluationsReleased = true;
+      break;
+    }
+    if (ctx.cancellationSignal.aborted) throw new CancelledFailure('evaluation cancelled while held by SCALENET_TEST_HOLD_EVALUATION_UNTIL');
+    noteProgress(); // held on purpose: not a stall
+    ctx.heartbeat();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export function createEvaluationActivities(store: ArtifactStore) {
   return {
     async evaluateCandidates(input: EvaluateInput): Promise<EvaluateResult> {
       await ensureBackend();
       const ctx = Context.current();
+      await holdUntilReleased(ctx);
       const t0 = Date.now();
       const entry = acquireSupernet(store, input, input.supernet);
       try {

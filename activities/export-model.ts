@@ -16,7 +16,8 @@ import { buildOnnxModel } from '../nn/onnx';
 import { onnxLatency, type OnnxLatency } from '../nn/onnx-runtime';
 import { extractSubnetworkModel } from '../nn/retrain';
 import type { StandaloneTrainer } from '../nn/trainer';
-import { objectKey, type ArtifactStore } from '../storage/store';
+import { ExportStore } from '../storage/exports';
+import type { ArtifactStore } from '../storage/store';
 
 /** Serializes a model in memory exactly as a file export would (model.json + one weights file). */
 export async function modelArtifacts(model: tfl.LayersModel): Promise<{ json: Uint8Array; weights: Uint8Array }> {
@@ -40,16 +41,25 @@ export interface ExportArgs {
   recalibration: RecalibrateArgs;
   testAccuracy: number;
   backend: string;
+  /** Config hash of the run, recorded in the export manifest and checked by its readers. */
+  configHash: string;
+  /** Temporal attempt that exports (audit; see storage/exports.ts). */
+  attempt: number;
 }
 
-/** Builds the trained model (BN recalibrated) and stores it under runs/<run>/retrain/<model>/model/. */
-export async function exportRetrainedModel(store: ArtifactStore, a: ExportArgs): Promise<{ model: tfl.LayersModel; modelJson: ObjectRef; weights: ObjectRef }> {
+/**
+ * Builds the trained model (BN recalibrated) and commits it under runs/<run>/retrain/<model>/model/ (fenced:
+ * storage/exports.ts). The references returned are those of the committed export, which is another attempt's
+ * when one committed first; `model` is this attempt's network (for the latency measurement).
+ */
+export async function exportRetrainedModel(store: ArtifactStore, a: ExportArgs): Promise<{ model: tfl.LayersModel; modelJson: ObjectRef; weights: ObjectRef; exportManifest: ObjectRef }> {
   const model = await extractSubnetworkModel(a.trainer, a.model.arch, a.data, { ...a.recalibration, seed: a.seed });
   const { json, weights } = await modelArtifacts(model);
-  const dir = ['runs', a.runId, 'retrain', a.model.name, 'model'];
-  const weightsRef = await store.putBuffer(objectKey(...dir, WEIGHTS_FILE), weights);
-  const modelJson = await store.putBuffer(objectKey(...dir, 'model.json'), json, 'application/json');
-  return { model, modelJson, weights: weightsRef };
+  const committed = await new ExportStore(store, a.runId, a.model.name).commit({
+    configHash: a.configHash, attempt: a.attempt, files: { 'model.json': json, [WEIGHTS_FILE]: weights },
+  });
+  const files = committed.manifest.files;
+  return { model, modelJson: files['model.json'] as ObjectRef, weights: files[WEIGHTS_FILE] as ObjectRef, exportManifest: committed.manifestRef };
 }
 
 /** Median batch-1 latency of `model` (built for `net`) exported to ONNX, in ONNX Runtime on the CPU with one thread. */

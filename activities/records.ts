@@ -5,12 +5,13 @@
  */
 import type { CalibrationReport } from '../core/calibration';
 import { imagesProcessed, type ImagesProcessed } from '../core/cost';
-import type { SupernetLineage } from '../core/lineage';
+import { LINEAGE_RECORD_FORMAT, type SupernetLineage } from '../core/lineage';
 import type { Family } from '../core/family';
 import type { DataRef, RetrainResult, RunContext, StageName } from '../core/pipeline';
 import type { ObjectRef } from '../core/refs';
 import type { SearchResult, SearchState } from '../core/search';
 import { isDamagedObject } from '../storage/errors';
+import { recordReference } from '../storage/references';
 import { objectKey, type ArtifactStore } from '../storage/store';
 import type { SearchSummary, TrainSupernetResult } from '../core/stage-results';
 
@@ -47,6 +48,8 @@ export interface ResultRow {
   skipped: string | null;
   latencyMs: number | null;
   model_json: ObjectRef | null;
+  /** The committed export manifest of the model (storage/exports.ts); absent in results of older runs. */
+  export?: ObjectRef | null;
 }
 
 export interface RunResults {
@@ -113,6 +116,7 @@ export function buildResults(i: WriteResultsInput): RunResults {
       skipped: r ? null : (i.skipped?.[m.name] ?? 'not retrained'),
       latencyMs: r?.latencyMs ?? null,
       model_json: r?.modelJson ?? null,
+      export: r?.exportManifest ?? null,
     };
   });
   return {
@@ -173,6 +177,11 @@ export function createRecordActivities(store: ArtifactStore) {
     },
 
     async saveStageRecord(input: RunContext & { stage: StageName; record: unknown }): Promise<ObjectRef> {
+      // A lineage record (supernet.from) is saved once the workflow accepted the source: from then on the source's
+      // checkpoint is this run's too, and the source's retention must keep it. Recorded here rather than by an
+      // activity of its own, so the workflow's history (and the replay of recorded runs) stays as it was.
+      const lineage = input.record as Partial<SupernetLineage> & { format?: string };
+      if (lineage.format === LINEAGE_RECORD_FORMAT && lineage.checkpoint) await recordReference(store, input.runId, lineage.checkpoint.key);
       return store.putJson(objectKey('runs', input.runId, input.stage, 'record.json'), input.record);
     },
 

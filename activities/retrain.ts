@@ -4,6 +4,7 @@
  * recalibrated on training batches), latency at batch 1 (ONNX Runtime, one thread), and export the model. A model whose final
  * checkpoint exists returns its recorded result at once (resume).
  */
+import { Context } from '@temporalio/activity';
 import { resolveSpace, type RunConfig } from '../core/config';
 import type { RetrainInput, RetrainResult } from '../core/pipeline';
 import { scaleNetwork } from '../core/scaling';
@@ -83,12 +84,13 @@ export function createRetrainActivities(store: ArtifactStore) {
               split: 'test', maxImages: testImages ?? undefined, recalibration: { ...REPORT_RECALIBRATION, seed: config.seed },
               batchSize: config.search.evalBatchSize,
             }));
-            const exported = await keepAlive(exportRetrainedModel(store, { runId, model, trainer, data, seed: config.seed, recalibration: REPORT_RECALIBRATION, testAccuracy: test.accuracy, backend }));
+            const exported = await keepAlive(exportRetrainedModel(store, { runId, model, trainer, data, seed: config.seed, recalibration: REPORT_RECALIBRATION, testAccuracy: test.accuracy, backend,
+              configHash: input.configHash, attempt: Context.current().info.attempt }));
             const latencyMs = (await keepAlive(measureLatency(exported.model, scaleNetwork(space, model.arch)))).ms; // ONNX Runtime, batch 1, 1 thread
             exported.model.dispose();
             const done: RetrainResult = {
               name: model.name, testAccuracy: test.accuracy, epochs: endStep / stepsPerEpoch, steps: endStep,
-              modelJson: exported.modelJson, weights: exported.weights, latencyMs, computeSeconds: seconds(), fallbacks,
+              modelJson: exported.modelJson, weights: exported.weights, exportManifest: exported.exportManifest, latencyMs, computeSeconds: seconds(), fallbacks,
             };
             return { computeSeconds: done.computeSeconds, done };
           },

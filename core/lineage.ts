@@ -9,6 +9,9 @@ import { InvalidInputError } from './errors';
 import { canonicalJson } from './hash';
 import type { ObjectRef } from './refs';
 
+/** Format of the lineage record a reusing run saves as its train-supernet stage record. */
+export const LINEAGE_RECORD_FORMAT = 'scalenet.lineage/v1';
+
 /** One field that differs between two configs, with both values (JSON). */
 export interface ConfigDifference {
   /** Dotted path in the resolved config, e.g. `supernet.epochs`, `space.levels`. */

@@ -127,6 +127,11 @@ export interface RetrainResult {
   /** The exported TensorFlow.js model: model.json and its weights. */
   modelJson: ObjectRef;
   weights: ObjectRef;
+  /**
+   * The committed export manifest naming both files (storage/exports.ts): what readers go through. Absent in
+   * results of runs from before exports were fenced.
+   */
+  exportManifest?: ObjectRef;
   /** Milliseconds per image at batch 1 on the worker that trained it (BN folded where supported). */
   latencyMs: number;
   computeSeconds: number;

@@ -27,8 +27,10 @@ import { batchToTensor, channelStats, type Normalization } from '../data/tensor'
 import type { ImageSet } from '../data/types';
 import { initBackend, type BackendKind } from '../nn/backend';
 import { buildFromNetwork, weightsOfModel } from '../nn/layers';
+import { WEIGHTS_FILE } from '../nn/io';
 import { buildOnnxModel, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT } from '../nn/onnx';
 import { engineLogits } from '../nn/reference';
+import { loadExport } from '../storage/exports';
 import type { ArtifactStore } from '../storage/store';
 import type { RunSummary } from '../workflows/run';
 import { CHECK_IMAGES, compareWithEngine, EXPORT_TOLERANCE, writeCheckedExport } from './export-check';
@@ -211,7 +213,7 @@ interface ModelJsonShape {
   modelTopology?: { config?: { layers?: { config?: { batch_input_shape?: (number | null)[] } }[] } };
 }
 
-interface RunManifest {
+export interface RunManifest {
   artifacts: { stage: string; key: string; sha256: string; bytes: number }[];
 }
 
@@ -219,6 +221,24 @@ interface RunManifest {
 function manifestRef(manifest: RunManifest, bucket: string, key: string): ObjectRef | null {
   const a = manifest.artifacts.find((x) => x.key === key);
   return a ? { bucket, key, sha256: a.sha256, bytes: a.bytes } : null;
+}
+
+/**
+ * The stored model.json and weights.bin of a family row, both verified: through the committed export manifest
+ * (one attempt's consistent pair, written for this run's config: storage/exports.ts), or for runs from before
+ * exports were fenced, next to model.json as the run manifest recorded them.
+ */
+export async function storedModelFiles(store: ArtifactStore, manifest: RunManifest, results: RunResults, row: ResultRow & { model_json: ObjectRef }): Promise<{ modelJson: Buffer; weightsBytes: Buffer; weightsRef: ObjectRef }> {
+  if (row.export) {
+    const exported = await loadExport(store, row.export, results.configHash);
+    const [modelJson, weightsBytes, weightsRef] = [exported.files['model.json'], exported.files[WEIGHTS_FILE], exported.manifest.files[WEIGHTS_FILE]];
+    if (!modelJson || !weightsBytes || !weightsRef) throw new Error(`${row.export.key}: the export manifest names ${Object.keys(exported.files).join(', ')}, expected model.json and ${WEIGHTS_FILE}`);
+    return { modelJson, weightsBytes, weightsRef };
+  }
+  const dir = row.model_json.key.slice(0, row.model_json.key.lastIndexOf('/'));
+  const weightsKey = `${dir}/${WEIGHTS_FILE}`;
+  const weightsRef = manifestRef(manifest, row.model_json.bucket, weightsKey) ?? (await store.refOf(weightsKey));
+  return { modelJson: await store.getVerified(row.model_json), weightsBytes: await store.getVerified(weightsRef), weightsRef };
 }
 
 /** Per-channel statistics of the run's prepared training split (read from the store, verified). */
@@ -292,11 +312,7 @@ export async function exportRunModel(client: Client, store: ArtifactStore, o: Ex
 
   const summary = (await client.workflow.getHandle(o.runId).result()) as RunSummary;
   const manifest = await store.getJson<RunManifest>(summary.manifest);
-  const dir = row.model_json.key.slice(0, row.model_json.key.lastIndexOf('/'));
-  const weightsKey = `${dir}/weights.bin`;
-  const weightsRef = manifestRef(manifest, row.model_json.bucket, weightsKey) ?? (await store.refOf(weightsKey));
-  const modelJson = await store.getVerified(row.model_json);
-  const weightsBytes = await store.getVerified(weightsRef);
+  const { modelJson, weightsBytes, weightsRef } = await storedModelFiles(store, manifest, results, row);
   const parsed = JSON.parse(modelJson.toString('utf8')) as ModelJsonShape;
   const paths = parsed.weightsManifest?.flatMap((g) => g.paths) ?? [];
   if (paths.length !== 1 || paths[0] !== 'weights.bin') throw new Error(`${row.model_json.key}: expected one weights file "weights.bin", the manifest names ${JSON.stringify(paths)}`);

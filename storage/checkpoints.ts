@@ -15,6 +15,7 @@
 import { z } from 'zod';
 import { ObjectRefSchema, type ObjectRef } from '../core/refs';
 import { isDamagedObject } from './errors';
+import { referencedKeys } from './references';
 import { objectKey, sha256Hex, type ArtifactStore } from './store';
 
 export const CHECKPOINT_FORMAT = 'scalenet.checkpoint/v1';
@@ -118,12 +119,15 @@ export class CheckpointStore {
 
   /**
    * Deletes the checkpoint of `step`: its manifest first (so a manifest never names missing objects), then
-   * its objects. Used for retention; a missing checkpoint is not an error.
+   * its objects. Used for retention; a missing checkpoint is not an error. A checkpoint another run references
+   * (a run that reuses this one's super-supernet, storage/references.ts) is kept: returns false then.
    */
-  async remove(step: number): Promise<void> {
+  async remove(step: number): Promise<boolean> {
+    if ((await referencedKeys(this.store, this.runId)).has(this.manifestKey(step))) return false;
     const dir = `${this.key(stepDir(step))}/`;
     if (await this.store.exists(this.manifestKey(step))) await this.store.remove(this.manifestKey(step));
     for (const o of await this.store.list(dir)) await this.store.remove(o.key);
+    return true;
   }
 
   /** Steps that have a manifest, newest first. */

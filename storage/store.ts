@@ -182,6 +182,30 @@ export class ArtifactStore {
   }
 
   /**
+   * Writes a JSON value only if no object exists under `key` (S3 conditional write, `If-None-Match: *`): of
+   * several writers racing for one key exactly one wins. Returns the reference when this call wrote it, null
+   * when an object was there already (also when an earlier try of this very call, whose answer was lost, wrote
+   * it: read the key back to know whose it is).
+   */
+  async putJsonIfAbsent(key: string, value: unknown): Promise<ObjectRef | null> {
+    assertValidKey(key);
+    const data = Buffer.from(JSON.stringify(value, null, 2) + '\n');
+    const sha256 = sha256Hex(data);
+    try {
+      await this.call(`write ${key}`, () => this.client.putObject(this.bucket, key, data, data.byteLength, {
+        'Content-Type': 'application/json',
+        'If-None-Match': '*',
+        [SHA_META]: sha256,
+      }));
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'PreconditionFailed' || code === 'ConditionalRequestConflict') return null;
+      throw err;
+    }
+    return { bucket: this.bucket, key, sha256, bytes: data.byteLength };
+  }
+
+  /**
    * Streams an object in, hashing on the way, then records the hash as metadata (S3 metadata is fixed
    * at write time, so it is set by a server-side copy onto itself).
    */

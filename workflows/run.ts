@@ -21,7 +21,7 @@ import { countNetwork } from '../core/flops';
 import { scaleNetwork } from '../core/scaling';
 import { InvalidInputError } from '../core/errors';
 import { buildFamily } from '../core/family';
-import { supernetMismatches, supernetReuseError } from '../core/lineage';
+import { LINEAGE_RECORD_FORMAT, supernetMismatches, supernetReuseError } from '../core/lineage';
 import { STAGES, type FamilyModel, type RetrainResult, type StageName } from '../core/pipeline';
 import { validateRunConfig } from '../core/validate';
 import type { ObjectRef } from '../core/refs';
@@ -214,7 +214,7 @@ async function reuseSupernet(light: ReturnType<typeof lightActivities>, ctx: { r
   const source = await light.loadSupernetSource(ctx);
   const diffs = supernetMismatches(source.sourceConfig, ctx.config);
   if (diffs.length > 0) throw ApplicationFailure.nonRetryable(supernetReuseError(ctx.config.supernet.from!, diffs).message, 'InvalidInput');
-  await light.saveStageRecord({ ...ctx, stage: 'train-supernet', record: { format: 'scalenet.lineage/v1', viaRunId: ctx.config.supernet.from, ...source.lineage } });
+  await light.saveStageRecord({ ...ctx, stage: 'train-supernet', record: { format: LINEAGE_RECORD_FORMAT, viaRunId: ctx.config.supernet.from, ...source.lineage } });
   return source;
 }
 

@@ -63,7 +63,8 @@ export async function runResults(client: Client, store: ArtifactStore, runId: st
 export function comparable(r: RunResults) {
   return {
     base: r.base,
-    family: r.family.map((f) => ({ ...f, latencyMs: null, model_json: f.model_json ? f.model_json.sha256 : null })),
+    // The export manifest records its run id, attempt and time: the files' hashes are what must agree.
+    family: r.family.map(({ export: _manifest, ...f }) => ({ ...f, latencyMs: null, model_json: f.model_json ? f.model_json.sha256 : null })),
     extrapolation: r.extrapolation,
     supernet: r.supernet.epochs.map((e) => e.meanLoss),
     search: { evaluations: r.search.evaluations, fitness: r.search.fitness, record: r.search.record.sha256 },

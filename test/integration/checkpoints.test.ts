@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { CheckpointStore } from '../../storage/checkpoints';
+import { recordReference, referencedKeys } from '../../storage/references';
 import type { ArtifactStore } from '../../storage/store';
 import { skipWithoutServers, testStore, uniqueId } from '../helpers/env';
 
@@ -81,5 +82,22 @@ describe('checkpoints: objects first, manifest last, newest valid wins', { skip:
     await assert.rejects(cs.commit({ step: 10, configHash: 'cfg2', attempt: 1, objects: { weights: Buffer.from('x') } }), { name: 'ConfigMismatchError' });
     await assert.rejects(cs.load(first.manifestRef, 'cfg2'), { name: 'ConfigMismatchError' });
     assert.equal((await cs.load(first.manifestRef, 'cfg1')).manifest.step, 10);
+  });
+
+  it('retention never deletes a checkpoint another run references (supernet.from), and still prunes the rest', async () => {
+    const source = uniqueId('ck-src');
+    const cs = new CheckpointStore(store, source, 'train-supernet');
+    for (const step of [4, 8, 12]) await commit(cs, step);
+    // Two runs reuse the source's step-8 checkpoint (recording twice is harmless).
+    await recordReference(store, uniqueId('ck-reuse'), cs.manifestKey(8));
+    const other = uniqueId('ck-reuse');
+    await recordReference(store, other, cs.manifestKey(8));
+    await recordReference(store, other, cs.manifestKey(8));
+    assert.deepEqual([...await referencedKeys(store, source)], [cs.manifestKey(8)]);
+    assert.equal(await cs.remove(8), false, 'the referenced checkpoint is kept');
+    assert.equal(await cs.remove(4), true);
+    assert.deepEqual(await cs.steps(), [12, 8]);
+    assert.equal((await cs.loadLatestValid({ maxStep: 8 }))?.objects.weights?.toString(), 'w8', 'and it still loads whole');
+    assert.deepEqual((await store.list(cs.prefix)).filter((o) => o.key.includes('step-0000000004')), [], 'the unreferenced one is gone, objects and all');
   });
 });

@@ -1,23 +1,29 @@
 /**
  * A ScaleNet run end to end on real servers (tiny preset, Fashion-MNIST), and the same run under faults:
  * killed workers (during supernet training and during evaluation), two workers sharing the evaluations,
- * a restarted Temporal server, MinIO down for 30 s, a corrupt checkpoint, and a run terminated mid-search
- * and resumed. Every faulty run must produce exactly the numbers of the uninterrupted one.
+ * a restarted Temporal server, MinIO down for 30 s, MinIO stalled (SIGSTOP) for 3 minutes during evaluation,
+ * a corrupt checkpoint, and a run terminated mid-search and resumed. Every faulty run must produce exactly the
+ * numbers of the uninterrupted one.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import type { RunResults } from '../../activities/records';
+import { runFailure } from '../../cli/client';
 import { runHistory, HISTORY_FORMAT, type RunHistory } from '../../cli/history';
 import { startMinio, startTemporal, stopMinio, stopTemporal } from '../../infra/local';
+import { readPidfile } from '../../infra/processes';
 import type { SupernetEpochResult } from '../../core/pipeline';
 import { CheckpointStore } from '../../storage/checkpoints';
 import type { ArtifactStore } from '../../storage/store';
-import { eventually, repoRoot, skipWithoutServers, testClient, testStore, uniqueId } from '../helpers/env';
+import { eventually, repoRoot, skipWithoutServers, spawnWorker, testClient, testStore, uniqueId } from '../helpers/env';
 import { comparable, runResults, startTinyRun, TestFleet } from '../helpers/pipeline';
 
 const stateDir = process.env.SCALENET_TEST_STATE_DIR ?? '';
@@ -36,6 +42,12 @@ async function heartbeatStep(client: Client, workflowId: string): Promise<number
   const desc = await client.workflow.getHandle(workflowId).describe();
   const payload = desc.raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
   return payload ? (defaultPayloadConverter.fromPayload(payload as Payload) as { step: number }).step : 0;
+}
+
+/** The running evaluation activities of a run's search (pending: started, or waiting for a retry). */
+async function pendingEvaluations(client: Client, runId: string) {
+  const desc = await client.workflow.getHandle(`${runId}.search`).describe();
+  return (desc.raw.pendingActivities ?? []).filter((a) => a.activityType?.name === 'evaluateCandidates');
 }
 
 /** Histories of every workflow of a run, for replay. */
@@ -197,6 +209,63 @@ describe('ScaleNet run on the tiny preset', { skip: skipWithoutServers, timeout:
     const notes = h.entries.flatMap((e) => e.notes);
     assert.deepEqual(notes, [], 'no checkpoint was skipped as corrupt or foreign');
     assert.ok(h.entries.some((e) => e.activity === 'trainSupernetEpoch' && e.attempts > 1), 'the epoch was taken over by a second attempt');
+  });
+
+  it('MinIO stalled by SIGSTOP for 3 minutes during evaluation: the attempt fails over on its heartbeat timeout and the run completes', async () => {
+    assert.ok(reference, 'needs the reference run');
+    const NO_PROGRESS_SECONDS = 5;
+    const HEARTBEAT_TIMEOUT_SECONDS = 10; // startTinyRun's
+    const fleet = new TestFleet();
+    fleets.push(fleet);
+    // Evaluations on their own queue, held before their first store read until `release` exists: the stall
+    // must meet an evaluation that still has to read (once loaded, a supernet is evaluated from memory).
+    const work = mkdtempSync(join(tmpdir(), 'scalenet-stall-'));
+    const release = join(work, 'release');
+    const compute = `${fleet.queue}-compute`;
+    const evaluator = spawnWorker({ queue: compute, identity: 'test-evaluator', concurrency: 4, env: { SCALENET_TEST_HOLD_EVALUATION_UNTIL: release } });
+    fleet.workers.push(evaluator);
+    await Promise.all([fleet.add(), evaluator.ready]); // fleet.add: workflows and light activities
+    const runId = uniqueId('tiny-stall');
+    // The reference run's super-supernet (no training here) and S0 alone retrained: the stall is the test, not the run.
+    await startTinyRun(client, fleet, runId, (c) => ({
+      ...c,
+      supernet: { ...c.supernet, from: referenceId },
+      retraining: { ...c.retraining, levels: [0] },
+      resources: { ...c.resources, taskQueues: { compute, light: fleet.queue }, noProgressSeconds: NO_PROGRESS_SECONDS },
+    }));
+    await eventually('an evaluation started and held', async () => (await pendingEvaluations(client, runId))
+      .some((a) => a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED), 240_000);
+
+    const minio = await readPidfile(join(stateDir, 'run', 'minio.pid'));
+    assert.ok(minio, 'the test MinIO has a pidfile');
+    process.kill(minio.pid, 'SIGSTOP');
+    const stoppedAt = Date.now();
+    let failedOverAfterMs = 0;
+    try {
+      writeFileSync(release, '');
+      // No step completes while the store stalls, so the attempt stops heartbeating after noProgressSeconds and
+      // Temporal hands it to a new attempt after the heartbeat timeout: well inside the stall, not after it.
+      const retried = await eventually('an evaluation attempt timed out on its heartbeat', async () => (await pendingEvaluations(client, runId)).find((a) =>
+        (a.attempt ?? 1) > 1 && a.lastFailure?.timeoutFailureInfo?.timeoutType === temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT),
+      (NO_PROGRESS_SECONDS + HEARTBEAT_TIMEOUT_SECONDS + 60) * 1000);
+      failedOverAfterMs = Date.now() - stoppedAt;
+      assert.match(retried.lastFailure?.message ?? '', /heartbeat/i);
+      await new Promise((r) => setTimeout(r, Math.max(0, stoppedAt + 180_000 - Date.now()))); // the stall itself, not a synchronisation
+    } finally {
+      process.kill(minio.pid, 'SIGCONT');
+    }
+    console.log(`stalled store: an evaluation attempt failed over ${(failedOverAfterMs / 1000).toFixed(1)} s after MinIO stopped (no-progress ${NO_PROGRESS_SECONDS} s + heartbeat timeout ${HEARTBEAT_TIMEOUT_SECONDS} s)`);
+
+    const r = await runResults(client, store, runId)
+      .catch(async (err: Error) => { throw new Error(`the run failed: ${await runFailure(client, runId)}`, { cause: err }); })
+      .finally(() => rmSync(work, { recursive: true, force: true }));
+    const ref = comparable(reference);
+    const got = comparable(r);
+    assert.deepEqual({ base: got.base, search: got.search, extrapolation: got.extrapolation }, { base: ref.base, search: ref.search, extrapolation: ref.extrapolation });
+    assert.deepEqual(got.family.find((f) => f.model === 'S0'), ref.family.find((f) => f.model === 'S0'), 'S0 retrained as in the uninterrupted run');
+    const evaluations = (await runHistory(client, runId)).entries.filter((e) => e.activity === 'evaluateCandidates');
+    assert.ok(evaluations.every((e) => e.outcome === 'completed'), 'every evaluation completed in the end');
+    assert.ok(evaluations.some((e) => e.attempts > 1 && /heartbeat/i.test(e.lastFailure ?? '')), 'history shows the retried evaluation and its heartbeat timeout');
   });
 
   it('gives identical results when workers are killed in training and evaluation, Temporal restarts and MinIO is down for 30 s', async () => {

@@ -17,6 +17,7 @@ import type { RunConfig } from '../../core/config';
 import type { RunCost } from '../../core/cost';
 import type { Comparison } from '../../report/compare';
 import { CheckpointStore } from '../../storage/checkpoints';
+import { referencedKeys } from '../../storage/references';
 import type { ArtifactStore } from '../../storage/store';
 import type { RunInput } from '../../workflows/run';
 import { RUN_ID } from '../../workflows/search-attributes';
@@ -127,6 +128,9 @@ describe('reusing a trained super-supernet', { skip: skipWithoutServers, timeout
     assert.equal(manifest.lineage?.checkpoint.sha256, finalRef.sha256);
     assert.ok(manifest.artifacts.every((a) => a.key.startsWith(`runs/${reuseId}/`)), 'the manifest lists only its own objects as artifacts');
     assert.deepEqual(await snapshot(store, sourceId), before, 'the source run\'s objects are untouched');
+    // Protected from the source's retention while referenced (recorded outside the source's prefix).
+    assert.ok((await referencedKeys(store, sourceId)).has(finalRef.key), 'the reused checkpoint is recorded as referenced');
+    assert.equal(await ck.remove(finalStep!), false, 'retention keeps the referenced checkpoint');
 
     // The same weights: the searched members of both runs read accuracies off the same super-supernet.
     assert.deepEqual(reused.supernet.epochs.map((e) => e.meanLoss), source.supernet.epochs.map((e) => e.meanLoss));

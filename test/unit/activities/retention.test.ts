@@ -11,6 +11,7 @@ import type { ObjectRef } from '../../../core/refs';
 import type { Trainer } from '../../../nn/trainer';
 import { CheckpointStore } from '../../../storage/checkpoints';
 import { ObjectNotFoundError } from '../../../storage/errors';
+import { recordReference } from '../../../storage/references';
 import type { ArtifactStore } from '../../../storage/store';
 
 /** The part of ArtifactStore that CheckpointStore uses, in memory. */
@@ -49,4 +50,24 @@ void test('training keeps the newest `keep` intermediate checkpoints and the fin
   const dirs = new Set([...mem.objects.keys()].map((k) => /step-(\d+)\//.exec(k)?.[1]));
   assert.deepEqual([...dirs].map(Number).sort((a, b) => a - b), [14, 16, 18, 20], 'no objects of pruned checkpoints are left');
   assert.equal((await ck.loadLatestValid({ configHash: 'cfg' }))?.manifest.step, 20);
+});
+
+void test('retention keeps a checkpoint another run references (supernet.from) and prunes the others as before', async () => {
+  const mem = new MemoryStore();
+  const store = mem as unknown as ArtifactStore;
+  const ck = new CheckpointStore(store, 'run-src', 'train-supernet');
+  // Another run reuses the step-4 checkpoint before the training gets past it (recorded outside run-src's prefix).
+  await recordReference(store, 'run-reuse', ck.manifestKey(4));
+  assert.ok([...mem.objects.keys()].every((k) => !k.startsWith('runs/run-src/')), 'the reference is not written under the source\'s prefix');
+  let step = 0;
+  const trainer = {
+    get step() { return step; },
+    async train(n: number) { step += n; },
+    async serialize() { return { header: { step } as never, bytes: new Uint8Array([step]) }; },
+  } as unknown as Trainer;
+  await new MockActivityEnvironment().run(() => trainWithCheckpoints({
+    trainer, ck, configHash: 'cfg', endStep: 20, everySteps: 2, everySeconds: 1e9, keep: 3, meta: (final) => ({ final }),
+  }));
+  assert.deepEqual(await ck.steps(), [20, 18, 16, 14, 4]);
+  assert.equal((await ck.load(await mem.refOf(ck.manifestKey(4)))).manifest.step, 4, 'the referenced checkpoint loads whole');
 });

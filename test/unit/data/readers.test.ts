@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -6,7 +7,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
   DatasetFormatError, encodeIdx, FASHION_MNIST_DIR, joinShards, loadDataset, packShards, readCifarDir,
-  readIdxImageSet, readMaybeGzip, splitMinival, unpackShard,
+  idxDeclaredBytes, readIdxImageSet, readMaybeGzip, splitMinival, unpackShard,
 } from '../../../data';
 
 const dir = mkdtempSync(join(tmpdir(), 'scalenet-data-'));
@@ -151,4 +152,19 @@ test('a gzipped file that inflates beyond the cap is a format error, not a worke
   writeFileSync(f, gzipSync(new Uint8Array(1 << 20)));
   expectFormatError(() => readMaybeGzip(f, 1 << 16), f, 0, /at most 65536 bytes inflated/);
   assert.equal(readMaybeGzip(f).byteLength, 1 << 20);
+});
+
+test('a gzipped IDX file is inflated no further than its header declares: a bomb behind a valid header stops there', () => {
+  // Incompressible data, so the file is longer than the 8 KB head that is inflated to read the header.
+  const noise = randomBytes(200_000);
+  const bomb = join(dir, 'bomb-images.gz');
+  const header = encodeIdx([10, 28, 28], new Uint8Array(0)); // declares 16 + 7,840 bytes
+  writeFileSync(bomb, gzipSync(Buffer.concat([header, noise])));
+  expectFormatError(() => readIdxImageSet(bomb, bomb, 10), bomb, 0, /at most 7856 bytes inflated \(the size its header declares\)/);
+  const huge = join(dir, 'huge-images.gz');
+  writeFileSync(huge, gzipSync(Buffer.concat([encodeIdx([1000, 100, 100], new Uint8Array(0)), noise])));
+  expectFormatError(() => readMaybeGzip(huge, 1 << 16, (head) => idxDeclaredBytes(head, huge)), huge, 0, /at most 65536 bytes inflated.*a header declaring 10000016/);
+  const honest = join(dir, 'honest-images.gz');
+  writeFileSync(honest, gzipSync(encodeIdx([10, 100, 100], noise.subarray(0, 100_000))));
+  assert.equal(readMaybeGzip(honest, 1 << 20, (head) => idxDeclaredBytes(head, honest)).byteLength, 16 + 100_000, 'a file as long as its header says reads whole');
 });
