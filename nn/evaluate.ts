@@ -12,7 +12,8 @@ import type { Dataset } from '../data/dataset';
 import { calibrationBatches, evaluationBatches, splitCount, type StreamingData } from '../data/stream';
 import { batchToTensor } from '../data/tensor';
 import type { ImageSet } from '../data/types';
-import { batchStatsConvBn, conv, forwardNetwork, storedStatsConvBn, BN_EPSILON, type ConvBn, type ParamLookup } from './forward';
+import { addResidual, batchStatsConvBn, conv, forwardNetwork, storedStatsConvBn, BN_EPSILON, type ConvBn, type ParamLookup } from './forward';
+import { fusedBiasResidual, fusedMomentSums, fusedOpsActive } from './native-ops';
 import { biasAct } from './ops';
 import { bnPrefixes, networkParams } from './params';
 import { leadingSlice } from './step';
@@ -85,28 +86,49 @@ export async function recalibrateBn(store: ParamStore, net: ScaledNetwork, train
   const batches = args.batches ?? 10;
   const stream = calibrationBatches(train, { batchSize: args.batchSize ?? 64, seed: args.seed ?? 0 });
   const sums = new Map<string, { s1: tf.Tensor; s2: tf.Tensor; n: number }>();
-  for (let i = 0; i < batches; i++) {
-    const b = stream.next(net.input.resolution);
-    const batch = b instanceof Promise ? await b : b;
-    tf.tidy(() => {
-      const x = batchToTensor(batch, norm, net.input.resolution);
-      const p = sliceLookup(store, net);
-      const report = (prefix: string, mean: tf.Tensor, variance: tf.Tensor, count: number): void => {
-        const prev = sums.get(prefix);
-        const s1 = tf.mul(mean, count);
-        const s2 = tf.mul(tf.add(variance, tf.square(mean)), count);
-        const next = prev ? { s1: tf.add(prev.s1, s1), s2: tf.add(prev.s2, s2), n: prev.n + count } : { s1, s2, n: count };
-        tf.keep(next.s1);
-        tf.keep(next.s2);
-        if (prev) {
-          prev.s1.dispose();
-          prev.s2.dispose();
-        }
-        sums.set(prefix, next);
-      };
-      forwardNetwork(net, p, batchStatsConvBn(p, report), x, { scoped: true });
-    });
-    await new Promise((r) => setImmediate(r));
+  // The sub-network's slices of the shared tensors, taken once for all batches (not once per batch and layer).
+  const slices = new Map<string, tf.Tensor>();
+  const sliced = sliceLookup(store, net);
+  const p: ParamLookup = (name) => {
+    let t = slices.get(name);
+    if (!t) {
+      t = tf.keep(sliced(name));
+      slices.set(name, t);
+    }
+    return t;
+  };
+  try {
+    for (let i = 0; i < batches; i++) {
+      const b = stream.next(net.input.resolution);
+      const batch = b instanceof Promise ? await b : b;
+      tf.tidy(() => {
+        const x = batchToTensor(batch, norm, net.input.resolution);
+        const report = (prefix: string, mean: tf.Tensor, variance: tf.Tensor, count: number): void => {
+          const prev = sums.get(prefix);
+          let next: { s1: tf.Tensor; s2: tf.Tensor; n: number };
+          if (fusedOpsActive()) {
+            // One kernel for the six element-wise ops below, with the same float32 operations.
+            const [s1, s2] = fusedMomentSums(mean, variance, count, prev);
+            next = { s1, s2, n: (prev?.n ?? 0) + count };
+          } else {
+            const s1 = tf.mul(mean, count);
+            const s2 = tf.mul(tf.add(variance, tf.square(mean)), count);
+            next = prev ? { s1: tf.add(prev.s1, s1), s2: tf.add(prev.s2, s2), n: prev.n + count } : { s1, s2, n: count };
+          }
+          tf.keep(next.s1);
+          tf.keep(next.s2);
+          if (prev) {
+            prev.s1.dispose();
+            prev.s2.dispose();
+          }
+          sums.set(prefix, next);
+        };
+        forwardNetwork(net, p, batchStatsConvBn(p, report), x, { scoped: true });
+      });
+      await new Promise((r) => setImmediate(r));
+    }
+  } finally {
+    for (const [name, t] of slices) if (t !== store.param(name)) t.dispose();
   }
   const layers = new Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D }>();
   for (const [prefix, { s1, s2, n }] of sums) {
@@ -205,15 +227,17 @@ export class FoldedNetwork {
   }
 }
 
-/** A ConvBn using BN-folded weights: conv + bias (+ h-swish). */
+/** A ConvBn using BN-folded weights: conv + bias (+ h-swish) (+ residual: one fused kernel with bias when available). */
 export function foldedConvBn(folded: Map<string, tf.Tensor>): ConvBn {
   const f: ParamLookup = (name) => {
     const t = folded.get(name);
     if (!t) throw new Error(`no folded tensor ${name}`);
     return t;
   };
-  return (prefix, x, stride, depthwise, act) => {
-    return biasAct(conv(f, prefix, x, stride, depthwise), f(`${prefix}.b`), act);
+  return (prefix, x, stride, depthwise, act, residual) => {
+    const y = conv(f, prefix, x, stride, depthwise);
+    if (residual && !act && fusedOpsActive()) return fusedBiasResidual(y, f(`${prefix}.b`), residual);
+    return addResidual(biasAct(y, f(`${prefix}.b`), act), residual);
   };
 }
 
