@@ -78,6 +78,21 @@ export interface RecalibrateArgs {
 }
 
 /**
+ * One batch's BN moments added to a layer's running sums: s1 + mean·count, s2 + (variance + mean²)·count (the
+ * first batch: its terms alone). One fused kernel when available, with the composite ops' float32 arithmetic.
+ */
+export function accumulateMoments(mean: tf.Tensor, variance: tf.Tensor, count: number, prev?: { s1: tf.Tensor; s2: tf.Tensor; n: number }): { s1: tf.Tensor; s2: tf.Tensor; n: number } {
+  const n = (prev?.n ?? 0) + count;
+  if (fusedOpsActive()) {
+    const [s1, s2] = fusedMomentSums(mean, variance, count, prev);
+    return { s1, s2, n };
+  }
+  const s1 = tf.mul(mean, count);
+  const s2 = tf.mul(tf.add(variance, tf.square(mean)), count);
+  return prev ? { s1: tf.add(prev.s1, s1), s2: tf.add(prev.s2, s2), n } : { s1, s2, n };
+}
+
+/**
  * Population BN statistics of sub-network `net` on training batches: per layer, E[x] and E[x²] are
  * accumulated over all pixels of all batches (forward in training mode, as during supernet training),
  * then var = E[x²] − E[x]². Yields to the event loop between batches.
@@ -105,16 +120,7 @@ export async function recalibrateBn(store: ParamStore, net: ScaledNetwork, train
         const x = batchToTensor(batch, norm, net.input.resolution);
         const report = (prefix: string, mean: tf.Tensor, variance: tf.Tensor, count: number): void => {
           const prev = sums.get(prefix);
-          let next: { s1: tf.Tensor; s2: tf.Tensor; n: number };
-          if (fusedOpsActive()) {
-            // One kernel for the six element-wise ops below, with the same float32 operations.
-            const [s1, s2] = fusedMomentSums(mean, variance, count, prev);
-            next = { s1, s2, n: (prev?.n ?? 0) + count };
-          } else {
-            const s1 = tf.mul(mean, count);
-            const s2 = tf.mul(tf.add(variance, tf.square(mean)), count);
-            next = prev ? { s1: tf.add(prev.s1, s1), s2: tf.add(prev.s2, s2), n: prev.n + count } : { s1, s2, n: count };
-          }
+          const next = accumulateMoments(mean, variance, count, prev);
           tf.keep(next.s1);
           tf.keep(next.s2);
           if (prev) {

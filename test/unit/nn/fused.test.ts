@@ -54,6 +54,12 @@ describe('fused native kernels', { skip }, () => {
     for (const r of results) assert.ok(r.maxRelErr <= EQUIVALENCE_TOLERANCE, `${r.name}: max rel err ${r.maxRelErr}`);
   });
 
+  test('the recalibration sums and the folded projection + residual equal the composite ops bit for bit', () => {
+    const exact = compareFusedToComposite().filter((r) => /recalibration sums|bias \+ residual/.test(r.name));
+    assert.equal(exact.length, 2);
+    for (const r of exact) assert.equal(r.maxRelErr, 0, `${r.name}: max rel err ${r.maxRelErr}`);
+  });
+
   test('the kernels give bit-identical results with 1, 2 or 3 threads (fixed task split, sums in task order)', () => {
     const child = join(__dirname, 'fused-threads-child.ts');
     const digest = (threads: number): string => execFileSync(process.execPath, ['--import', 'tsx', child], {
