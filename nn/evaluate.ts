@@ -12,8 +12,8 @@ import type { Dataset } from '../data/dataset';
 import { calibrationBatches, evaluationBatches, splitCount, type StreamingData } from '../data/stream';
 import { batchToTensor } from '../data/tensor';
 import type { ImageSet } from '../data/types';
-import { addResidual, batchStatsConvBn, conv, forwardNetwork, storedStatsConvBn, BN_EPSILON, type ConvBn, type ParamLookup } from './forward';
-import { fusedBiasResidual, fusedMomentSums, fusedOpsActive } from './native-ops';
+import { addResidual, batchStatsConvBn, conv, forwardNetwork, squeezeExcite, storedStatsConvBn, BN_EPSILON, type ConvBn, type ParamLookup } from './forward';
+import { fusedBiasActSeInfer, fusedBiasResidual, fusedMomentSums, fusedOpsActive } from './native-ops';
 import { biasAct } from './ops';
 import { bnPrefixes, networkParams } from './params';
 import { leadingSlice } from './step';
@@ -233,18 +233,28 @@ export class FoldedNetwork {
   }
 }
 
-/** A ConvBn using BN-folded weights: conv + bias (+ h-swish) (+ residual: one fused kernel with bias when available). */
+/**
+ * A ConvBn using BN-folded weights: conv + bias (+ h-swish) (+ residual), and depthwise conv + bias + h-swish +
+ * squeeze-excite; with the fused kernels the bias, activation, SE and residual add take one kernel per conv.
+ */
 export function foldedConvBn(folded: Map<string, tf.Tensor>): ConvBn {
   const f: ParamLookup = (name) => {
     const t = folded.get(name);
     if (!t) throw new Error(`no folded tensor ${name}`);
     return t;
   };
-  return (prefix, x, stride, depthwise, act, residual) => {
+  const convBn: ConvBn = (prefix, x, stride, depthwise, act, residual) => {
     const y = conv(f, prefix, x, stride, depthwise);
     if (residual && !act && fusedOpsActive()) return fusedBiasResidual(y, f(`${prefix}.b`), residual);
     return addResidual(biasAct(y, f(`${prefix}.b`), act), residual);
   };
+  convBn.depthwiseSe = (prefix, x, stride, p) => {
+    const dw = `${prefix}.dw`;
+    const y = conv(f, dw, x, stride, true);
+    if (!fusedOpsActive()) return squeezeExcite(p, prefix, biasAct(y, f(`${dw}.b`), true), true);
+    return fusedBiasActSeInfer(y, f(`${dw}.b`), p(`${prefix}.se.w1`), p(`${prefix}.se.b1`), p(`${prefix}.se.w2`), p(`${prefix}.se.b2`));
+  };
+  return convBn;
 }
 
 /** Options of {@link evaluateSubnetwork}. */

@@ -25,7 +25,14 @@ export type ParamLookup = (name: string) => tf.Tensor;
  * returns residual + that (a block's shortcut, which an implementation may fuse into the same kernel).
  * `depthwise` selects a depthwise conv; the weights live under `${prefix}.w`.
  */
-export type ConvBn = (prefix: string, x: tf.Tensor4D, stride: number, depthwise: boolean, act: boolean, residual?: tf.Tensor4D) => tf.Tensor4D;
+export interface ConvBn {
+  (prefix: string, x: tf.Tensor4D, stride: number, depthwise: boolean, act: boolean, residual?: tf.Tensor4D): tf.Tensor4D;
+  /**
+   * Optional, inference only: block `prefix`'s depthwise conv + BN + h-swish followed by its squeeze-excite (SE
+   * weights from `p`), for implementations that fuse the two; without it they run as two steps.
+   */
+  depthwiseSe?: (prefix: string, x: tf.Tensor4D, stride: number, p: ParamLookup) => tf.Tensor4D;
+}
 
 /** residual + y, or y: the shortcut as every unfused ConvBn adds it. */
 export function addResidual(y: tf.Tensor4D, residual: tf.Tensor4D | undefined): tf.Tensor4D {
@@ -125,8 +132,8 @@ export function forwardNetwork(net: ScaledNetwork, p: ParamLookup, convBn: ConvB
     const input = h;
     h = stage(input, () => {
       let y = b.expand ? convBn(`${prefix}.expand`, input, 1, false, true) : input;
-      y = convBn(`${prefix}.dw`, y, b.stride, true, true);
-      y = squeezeExcite(p, prefix, y, inference);
+      y = inference && convBn.depthwiseSe ? convBn.depthwiseSe(prefix, y, b.stride, p)
+        : squeezeExcite(p, prefix, convBn(`${prefix}.dw`, y, b.stride, true, true), inference);
       return convBn(`${prefix}.project`, y, 1, false, false, b.residual ? (input as tf.Tensor4D) : undefined);
     });
   }

@@ -54,6 +54,7 @@ function registerKernels(): void {
   registerNativeKernel('ScaleNetSpatialMean', 1, () => [], ['x']);
   registerNativeKernel('ScaleNetSpatialMeanGrad', 1, () => [], ['dy', 'x']);
   registerNativeKernel('ScaleNetSeInfer', 1, () => [], ['x', 'w1', 'b1', 'w2', 'b2']);
+  registerNativeKernel('ScaleNetBiasActSeInfer', 1, () => [], ['x', 'bias', 'w1', 'b1', 'w2', 'b2']);
   registerNativeKernel('ScaleNetSeTrain', 4, () => [], ['x', 'w1', 'b1', 'w2', 'b2']);
   registerNativeKernel('ScaleNetSeTrainGrad', 5, () => [], ['dy', 'x', 'w1', 'w2', 's', 'hpre', 'gpre']);
   registerNativeKernel('ScaleNetSgdLeading', 2, () => [], ['param', 'momentum', 'grad', 'hyper']);
@@ -168,6 +169,11 @@ export function fusedSeTrain(x: tf.Tensor4D, w1: tf.Tensor, b1: tf.Tensor, w2: t
 /** Squeeze-excite, inference only (no gradient): x · h-sigmoid(ReLU(mean_HW(x)·w1 + b1)·w2 + b2). */
 export function fusedSeInfer(x: tf.Tensor4D, w1: tf.Tensor, b1: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor): tf.Tensor4D {
   return tf.engine().runKernel('ScaleNetSeInfer', { x, w1, b1, w2, b2 } as unknown as tf.NamedTensorMap, {}) as tf.Tensor4D;
+}
+
+/** Squeeze-excite of h-swish(x + bias), inference only: a depthwise conv's folded BN, activation and SE in one kernel. */
+export function fusedBiasActSeInfer(x: tf.Tensor4D, bias: tf.Tensor, w1: tf.Tensor, b1: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor): tf.Tensor4D {
+  return tf.engine().runKernel('ScaleNetBiasActSeInfer', { x, bias, w1, b1, w2, b2 } as unknown as tf.NamedTensorMap, {}) as tf.Tensor4D;
 }
 
 /**

@@ -210,6 +210,17 @@ export function fusedKernelCases(): EquivalenceCase[] {
       },
     },
     {
+      name: 'fused bias + h-swish + squeeze-excite (folded depthwise conv)',
+      run: () => {
+        const w = new Map<string, tf.Tensor>([['b.dw.w', input([3, 3, 24, 1], 71)], ['b.dw.b', input([24], 72)], ['b.se.w1', input([24, 6], 73)],
+          ['b.se.b1', input([6], 74)], ['b.se.w2', input([6, 24], 75, 4)], ['b.se.b2', input([24], 76)]]);
+        const p = (n: string): tf.Tensor => w.get(n) as tf.Tensor;
+        const dwSe = foldedConvBn(w).depthwiseSe;
+        if (!dwSe) throw new Error('foldedConvBn offers no fused depthwise + squeeze-excite');
+        return [dwSe('b', input([16, 32, 32, 24], 77, 4) as tf.Tensor4D, 1, p), dwSe('b', input([2, 5, 5, 24], 78, 4) as tf.Tensor4D, 2, p)];
+      },
+    },
+    {
       name: 'fused recalibration sums',
       run: () => {
         const first = accumulateMoments(input([24], 67), tf.abs(input([24], 68)), 50176);

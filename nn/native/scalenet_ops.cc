@@ -572,10 +572,16 @@ bool se_shapes(TF_OpKernelContext* ctx, const Input& x, const Input& w1, const I
 // The mask of h-sigmoid's ReLU6 gradient as tfjs defines it (0 < u + 3 ≤ 6).
 inline float hsigmoid_mask(float u) { return (u + 3.0f > 0.0f && u + 3.0f <= 6.0f) ? 1.0f : 0.0f; }
 
-// Forward of image i: fills s, hpre, gpre (each for this image) and writes y = x · gate.
+// Forward of image i: fills s, hpre, gpre (each for this image) and writes y = x · gate. With `bias`, x is first
+// replaced by h-swish(x + bias) (ScaleNetBiasAct's values, written to y and scaled there in place).
 void se_forward_image(const SeShapes& sh, const float* xi, const float* w1, const float* b1, const float* w2, const float* b2,
-                      float* s, float* hpre, float* gpre, float* yi) {
+                      float* s, float* hpre, float* gpre, float* yi, const float* bias = nullptr) {
   const int64_t hw = sh.hw, c = sh.c, se = sh.se;
+  if (bias) {
+    for (int64_t p = 0; p < hw; p++)
+      for (int64_t j = 0; j < c; j++) yi[p * c + j] = hswish(xi[p * c + j] + bias[j]);
+    xi = yi;
+  }
   image_channel_mean(xi, hw, c, s);
   std::vector<float> hidden(static_cast<size_t>(se), 0.0f), gate(static_cast<size_t>(c), 0.0f);
   for (int64_t j = 0; j < c; j++)
@@ -618,6 +624,30 @@ void se_forward(TF_OpKernelContext* ctx, bool training) {
 }
 
 void se_infer(void*, TF_OpKernelContext* ctx) { se_forward(ctx, false); }
+
+// ScaleNetBiasActSeInfer: (x, bias, w1, b1, w2, b2) → squeeze-excite of h-swish(x + bias), inference: a depthwise
+// conv's folded BN, activation and squeeze-excite in one pass per image (the image stays in cache between them)
+// instead of two kernels with a full activation written and read back in between. The same float operations as
+// ScaleNetBiasAct followed by ScaleNetSeInfer.
+
+void bias_act_se_infer(void*, TF_OpKernelContext* ctx) {
+  Input x, bias, w1, b1, w2, b2;
+  if (!get(ctx, 0, x) || !get(ctx, 1, bias) || !get(ctx, 2, w1) || !get(ctx, 3, b1) || !get(ctx, 4, w2) || !get(ctx, 5, b2)) return;
+  SeShapes sh;
+  if (!se_shapes(ctx, x, w1, w2, sh)) return;
+  if (!check_vec(ctx, bias, sh.c, "bias")) return;
+  if (b1.size() != sh.se || b2.size() != sh.c) return fail(ctx, "squeeze-excite biases do not match the weights");
+  Output y;
+  if (!alloc(ctx, 0, x.dims(), y)) return;
+  std::vector<float> scratch(static_cast<size_t>(sh.n * (2 * sh.c + sh.se)));
+  float* sd = scratch.data();
+  float* gd = sd + sh.n * sh.c;
+  float* hd = gd + sh.n * sh.c;
+  Pool::get().run(sh.n, [&](int64_t i) {
+    se_forward_image(sh, x.data() + i * sh.hw * sh.c, w1.data(), b1.data(), w2.data(), b2.data(), sd + i * sh.c, hd + i * sh.se,
+                     gd + i * sh.c, y.data() + i * sh.hw * sh.c, bias.data());
+  });
+}
 void se_train(void*, TF_OpKernelContext* ctx) { se_forward(ctx, true); }
 
 void se_train_grad(void*, TF_OpKernelContext* ctx) {
@@ -810,6 +840,8 @@ const std::vector<OpDef>& op_defs() {
       {"ScaleNetSpatialMeanGrad", {"dy: float", "x: float"}, {"dx: float"}, {}, create_none, spatial_mean_grad},
       {"ScaleNetSeInfer", {"x: float", "w1: float", "b1: float", "w2: float", "b2: float"}, {"y: float"}, {}, create_none,
        se_infer},
+      {"ScaleNetBiasActSeInfer", {"x: float", "bias: float", "w1: float", "b1: float", "w2: float", "b2: float"}, {"y: float"}, {},
+       create_none, bias_act_se_infer},
       {"ScaleNetSeTrain", {"x: float", "w1: float", "b1: float", "w2: float", "b2: float"},
        {"y: float", "s: float", "hpre: float", "gpre: float"}, {}, create_none, se_train},
       {"ScaleNetSeTrainGrad", {"dy: float", "x: float", "w1: float", "w2: float", "s: float", "hpre: float", "gpre: float"},

@@ -37,7 +37,11 @@ async function run(): Promise<void> {
     const mean = tf.valueAndGrads((x: tf.Tensor) => tf.sum(tf.mul(spatialMean(x as tf.Tensor4D), tf.randomNormal([32, 96], 0, 1, 'float32', 11))))([xs]);
     const proj = foldedConvBn(new Map([['p.w', tf.randomNormal([1, 1, 96, 32], 0, 0.2, 'float32', 12)], ['p.b', tf.randomNormal([32], 0, 1, 'float32', 13)]]));
     const res = proj('p', xs as tf.Tensor4D, 1, false, false, tf.randomNormal([32, 14, 14, 32], 0, 1, 'float32', 14) as tf.Tensor4D);
-    for (const t of [seOut.value, ...seOut.grads, mean.value, ...mean.grads, res]) h.update(Buffer.from((t.dataSync() as Float32Array).buffer));
+    const seParams = new Map(names.map((n, i) => [n, se[i] as tf.Tensor]));
+    const dwSe = foldedConvBn(new Map([['b.dw.w', tf.randomNormal([3, 3, 96, 1], 0, 0.3, 'float32', 15)], ['b.dw.b', tf.randomNormal([96], 0, 1, 'float32', 16)]])).depthwiseSe;
+    if (!dwSe) throw new Error('no fused depthwise + squeeze-excite');
+    const dse = dwSe('b', xs as tf.Tensor4D, 1, (n) => seParams.get(n) as tf.Tensor);
+    for (const t of [seOut.value, ...seOut.grads, mean.value, ...mean.grads, res, dse]) h.update(Buffer.from((t.dataSync() as Float32Array).buffer));
   });
   process.stdout.write(`${h.digest('hex')}\n`);
 }
