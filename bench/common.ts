@@ -18,12 +18,15 @@ export function option(name: string, dflt: string): string {
   return i >= 0 ? (process.argv[i + 1] ?? dflt) : dflt;
 }
 
-/** A preset's fixed sub-network as a standalone trainer on synthetic images of the preset's shape (8 batches). */
-export function benchFixture(preset: string, batch: number): { space: SearchSpace; arch: Architecture; net: ScaledNetwork; data: Dataset; trainer: StandaloneTrainer } {
+/**
+ * A preset's fixed sub-network as a standalone trainer (training batch `batch`) on `trainSize` synthetic images
+ * of the preset's shape (default 8 batches).
+ */
+export function benchFixture(preset: string, batch: number, trainSize = batch * 8): { space: SearchSpace; arch: Architecture; net: ScaledNetwork; data: Dataset; trainer: StandaloneTrainer } {
   const space = getPreset(preset);
   const arch = BENCH_SUBNETS[preset] as Architecture;
   const [h, c] = preset === 'tiny' ? [28, 1] : [32, 3];
-  const data = loadDataset({ kind: 'synthetic', trainSize: batch * 8, testSize: batch, resolution: h, channels: c, classes: space.classes }, { minivalSize: batch });
+  const data = loadDataset({ kind: 'synthetic', trainSize, testSize: batch, resolution: h, channels: c, classes: space.classes }, { minivalSize: batch });
   const trainer = StandaloneTrainer.create({ space, arch, data, seed: 0, recipe: { batchSize: batch, steps: 1000 } });
   return { space, arch, net: scaleNetwork(space, arch), data, trainer };
 }

@@ -4,11 +4,16 @@ scaleNetwork produced), CPU, the same number of threads and the same batch; prin
 with images/second for train, recalibrate (BN in train mode, no grad) and evaluate (eval mode).
 
     python3 bench/peer_torch.py SPEC.json --batch 64 --threads 1 --train-steps 10 --infer-batches 20
+                                [--recal-batch 64] [--eval-batch 500] [--sync]
+
+--recal-batch / --eval-batch: the recalibration and evaluation batches (default --batch). --sync: before each timed
+phase print "ready" and wait for a line on stdin (bench/main.ts starts the phases of concurrent processes together).
 
 Install with bench/setup-torch.sh (Debian python3-torch); never used by the tests.
 """
 import argparse
 import json
+import sys
 import time
 
 import torch
@@ -63,7 +68,18 @@ def main():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--train-steps", type=int, default=10)
     p.add_argument("--infer-batches", type=int, default=20)
+    p.add_argument("--recal-batch", type=int, default=None)
+    p.add_argument("--eval-batch", type=int, default=None)
+    p.add_argument("--sync", action="store_true")
     a = p.parse_args()
+    recal_batch = a.recal_batch or a.batch
+    eval_batch = a.eval_batch or a.batch
+
+    def sync():
+        if a.sync:
+            print("ready", flush=True)
+            sys.stdin.readline()
+
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     spec = json.load(open(a.spec))
@@ -80,6 +96,7 @@ def main():
 
     net.train()
     train_step()
+    sync()
     t = time.perf_counter()
     for _ in range(a.train_steps):
         train_step()
@@ -87,19 +104,23 @@ def main():
 
     with torch.no_grad():
         net.train()
-        net(x)
+        xr = torch.randn(recal_batch, spec["input"]["channels"], r, r)
+        net(xr)
+        sync()
         t = time.perf_counter()
         for _ in range(a.infer_batches):
-            net(x)
-        recal = a.batch * a.infer_batches / (time.perf_counter() - t)
+            net(xr)
+        recal = recal_batch * a.infer_batches / (time.perf_counter() - t)
         net.eval()
-        net(x)
+        xe = torch.randn(eval_batch, spec["input"]["channels"], r, r)
+        net(xe)
+        sync()
         t = time.perf_counter()
         for _ in range(a.infer_batches):
-            net(x)
-        evaluate = a.batch * a.infer_batches / (time.perf_counter() - t)
+            net(xe)
+        evaluate = eval_batch * a.infer_batches / (time.perf_counter() - t)
     params = sum(p.numel() for p in net.parameters())
-    print(json.dumps({"torch": torch.__version__, "threads": a.threads, "batch": a.batch, "params": params,
+    print(json.dumps({"torch": torch.__version__, "threads": a.threads, "batch": a.batch, "recalBatch": recal_batch, "evalBatch": eval_batch, "params": params,
                       "train": train, "recalibrate": recal, "evaluate": evaluate}))
 
 

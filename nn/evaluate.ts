@@ -12,7 +12,8 @@ import type { Dataset } from '../data/dataset';
 import { calibrationBatches, evaluationBatches, splitCount, type StreamingData } from '../data/stream';
 import { batchToTensor } from '../data/tensor';
 import type { ImageSet } from '../data/types';
-import { batchStatsConvBn, conv, forwardNetwork, storedStatsConvBn, BN_EPSILON, type ConvBn, type ParamLookup } from './forward';
+import { addResidual, batchStatsConvBn, conv, forwardNetwork, squeezeExcite, storedStatsConvBn, BN_EPSILON, type ConvBn, type ParamLookup } from './forward';
+import { fusedBiasActSeInfer, fusedBiasResidual, fusedMomentSums, fusedOpsActive } from './native-ops';
 import { biasAct } from './ops';
 import { bnPrefixes, networkParams } from './params';
 import { leadingSlice } from './step';
@@ -77,6 +78,21 @@ export interface RecalibrateArgs {
 }
 
 /**
+ * One batch's BN moments added to a layer's running sums: s1 + mean·count, s2 + (variance + mean²)·count (the
+ * first batch: its terms alone). One fused kernel when available, with the composite ops' float32 arithmetic.
+ */
+export function accumulateMoments(mean: tf.Tensor, variance: tf.Tensor, count: number, prev?: { s1: tf.Tensor; s2: tf.Tensor; n: number }): { s1: tf.Tensor; s2: tf.Tensor; n: number } {
+  const n = (prev?.n ?? 0) + count;
+  if (fusedOpsActive()) {
+    const [s1, s2] = fusedMomentSums(mean, variance, count, prev);
+    return { s1, s2, n };
+  }
+  const s1 = tf.mul(mean, count);
+  const s2 = tf.mul(tf.add(variance, tf.square(mean)), count);
+  return prev ? { s1: tf.add(prev.s1, s1), s2: tf.add(prev.s2, s2), n } : { s1, s2, n };
+}
+
+/**
  * Population BN statistics of sub-network `net` on training batches: per layer, E[x] and E[x²] are
  * accumulated over all pixels of all batches (forward in training mode, as during supernet training),
  * then var = E[x²] − E[x]². Yields to the event loop between batches.
@@ -85,29 +101,41 @@ export async function recalibrateBn(store: ParamStore, net: ScaledNetwork, train
   const batches = args.batches ?? 10;
   const stream = calibrationBatches(train, { batchSize: args.batchSize ?? 64, seed: args.seed ?? 0 });
   const sums = new Map<string, { s1: tf.Tensor; s2: tf.Tensor; n: number }>();
-  for (let i = 0; i < batches; i++) {
-    const resolution = net.input.resolution;
-    const b = stream.next(resolution, new Array<number>(Math.min(stream.lookahead ?? 0, batches - i - 1)).fill(resolution));
-    const batch = b instanceof Promise ? await b : b;
-    tf.tidy(() => {
-      const x = batchToTensor(batch, norm, net.input.resolution);
-      const p = sliceLookup(store, net);
-      const report = (prefix: string, mean: tf.Tensor, variance: tf.Tensor, count: number): void => {
-        const prev = sums.get(prefix);
-        const s1 = tf.mul(mean, count);
-        const s2 = tf.mul(tf.add(variance, tf.square(mean)), count);
-        const next = prev ? { s1: tf.add(prev.s1, s1), s2: tf.add(prev.s2, s2), n: prev.n + count } : { s1, s2, n: count };
-        tf.keep(next.s1);
-        tf.keep(next.s2);
-        if (prev) {
-          prev.s1.dispose();
-          prev.s2.dispose();
-        }
-        sums.set(prefix, next);
-      };
-      forwardNetwork(net, p, batchStatsConvBn(p, report), x, { scoped: true });
-    });
-    await new Promise((r) => setImmediate(r));
+  // The sub-network's slices of the shared tensors, taken once for all batches (not once per batch and layer).
+  const slices = new Map<string, tf.Tensor>();
+  const sliced = sliceLookup(store, net);
+  const p: ParamLookup = (name) => {
+    let t = slices.get(name);
+    if (!t) {
+      t = tf.keep(sliced(name));
+      slices.set(name, t);
+    }
+    return t;
+  };
+  try {
+    for (let i = 0; i < batches; i++) {
+      const resolution = net.input.resolution;
+      const b = stream.next(resolution, new Array<number>(Math.min(stream.lookahead ?? 0, batches - i - 1)).fill(resolution));
+      const batch = b instanceof Promise ? await b : b;
+      tf.tidy(() => {
+        const x = batchToTensor(batch, norm, net.input.resolution);
+        const report = (prefix: string, mean: tf.Tensor, variance: tf.Tensor, count: number): void => {
+          const prev = sums.get(prefix);
+          const next = accumulateMoments(mean, variance, count, prev);
+          tf.keep(next.s1);
+          tf.keep(next.s2);
+          if (prev) {
+            prev.s1.dispose();
+            prev.s2.dispose();
+          }
+          sums.set(prefix, next);
+        };
+        forwardNetwork(net, p, batchStatsConvBn(p, report), x, { scoped: true });
+      });
+      await new Promise((r) => setImmediate(r));
+    }
+  } finally {
+    for (const [name, t] of slices) if (t !== store.param(name)) t.dispose();
   }
   const layers = new Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D }>();
   for (const [prefix, { s1, s2, n }] of sums) {
@@ -206,16 +234,28 @@ export class FoldedNetwork {
   }
 }
 
-/** A ConvBn using BN-folded weights: conv + bias (+ h-swish). */
+/**
+ * A ConvBn using BN-folded weights: conv + bias (+ h-swish) (+ residual), and depthwise conv + bias + h-swish +
+ * squeeze-excite; with the fused kernels the bias, activation, SE and residual add take one kernel per conv.
+ */
 export function foldedConvBn(folded: Map<string, tf.Tensor>): ConvBn {
   const f: ParamLookup = (name) => {
     const t = folded.get(name);
     if (!t) throw new Error(`no folded tensor ${name}`);
     return t;
   };
-  return (prefix, x, stride, depthwise, act) => {
-    return biasAct(conv(f, prefix, x, stride, depthwise), f(`${prefix}.b`), act);
+  const convBn: ConvBn = (prefix, x, stride, depthwise, act, residual) => {
+    const y = conv(f, prefix, x, stride, depthwise);
+    if (residual && !act && fusedOpsActive()) return fusedBiasResidual(y, f(`${prefix}.b`), residual);
+    return addResidual(biasAct(y, f(`${prefix}.b`), act), residual);
   };
+  convBn.depthwiseSe = (prefix, x, stride, p) => {
+    const dw = `${prefix}.dw`;
+    const y = conv(f, dw, x, stride, true);
+    if (!fusedOpsActive()) return squeezeExcite(p, prefix, biasAct(y, f(`${dw}.b`), true), true);
+    return fusedBiasActSeInfer(y, f(`${dw}.b`), p(`${prefix}.se.w1`), p(`${prefix}.se.b1`), p(`${prefix}.se.w2`), p(`${prefix}.se.b2`));
+  };
+  return convBn;
 }
 
 /** Options of {@link evaluateSubnetwork}. */

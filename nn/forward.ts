@@ -21,10 +21,23 @@ export { BN_EPSILON, hardSigmoid, hardSwish };
 export type ParamLookup = (name: string) => tf.Tensor;
 
 /**
- * Computes conv(prefix) followed by its BN (or the folded equivalent) and, when `act`, h-swish.
+ * Computes conv(prefix) followed by its BN (or the folded equivalent) and, when `act`, h-swish; with `residual`,
+ * returns residual + that (a block's shortcut, which an implementation may fuse into the same kernel).
  * `depthwise` selects a depthwise conv; the weights live under `${prefix}.w`.
  */
-export type ConvBn = (prefix: string, x: tf.Tensor4D, stride: number, depthwise: boolean, act: boolean) => tf.Tensor4D;
+export interface ConvBn {
+  (prefix: string, x: tf.Tensor4D, stride: number, depthwise: boolean, act: boolean, residual?: tf.Tensor4D): tf.Tensor4D;
+  /**
+   * Optional, inference only: block `prefix`'s depthwise conv + BN + h-swish followed by its squeeze-excite (SE
+   * weights from `p`), for implementations that fuse the two; without it they run as two steps.
+   */
+  depthwiseSe?: (prefix: string, x: tf.Tensor4D, stride: number, p: ParamLookup) => tf.Tensor4D;
+}
+
+/** residual + y, or y: the shortcut as every unfused ConvBn adds it. */
+export function addResidual(y: tf.Tensor4D, residual: tf.Tensor4D | undefined): tf.Tensor4D {
+  return residual ? tf.add(residual, y) : y;
+}
 
 /** Plain conv with the weights of `prefix`. */
 export function conv(p: ParamLookup, prefix: string, x: tf.Tensor4D, stride: number, depthwise: boolean): tf.Tensor4D {
@@ -45,9 +58,9 @@ export function batchMoments(y: tf.Tensor4D): { mean: tf.Tensor; variance: tf.Te
 
 /** Training mode: batch statistics, with the memory-lean custom-gradient BN (+h-swish) of ./ops. */
 export function trainingConvBn(p: ParamLookup, onStats?: (prefix: string, mean: tf.Tensor1D, variance: tf.Tensor1D) => void): ConvBn {
-  return (prefix, x, stride, depthwise, act) => batchNormActTrain(conv(p, prefix, x, stride, depthwise),
+  return (prefix, x, stride, depthwise, act, residual) => addResidual(batchNormActTrain(conv(p, prefix, x, stride, depthwise),
     p(`${prefix}.bn.gamma`) as tf.Tensor1D, p(`${prefix}.bn.beta`) as tf.Tensor1D, act,
-    onStats ? (mean, variance) => onStats(prefix, mean, variance) : undefined);
+    onStats ? (mean, variance) => onStats(prefix, mean, variance) : undefined), residual);
 }
 
 /**
@@ -55,26 +68,26 @@ export function trainingConvBn(p: ParamLookup, onStats?: (prefix: string, mean: 
  * BN recalibration and by "batch statistics" evaluation (the reference code's way).
  */
 export function batchStatsConvBn(p: ParamLookup, report?: (prefix: string, mean: tf.Tensor, variance: tf.Tensor, count: number) => void): ConvBn {
-  return (prefix, x, stride, depthwise, act) => {
+  return (prefix, x, stride, depthwise, act, residual) => {
     const y = conv(p, prefix, x, stride, depthwise);
     if (fusedOpsActive()) {
       const [z, mean, variance] = fusedBnActTrain(y, p(`${prefix}.bn.gamma`), p(`${prefix}.bn.beta`), act);
       report?.(prefix, mean, variance, y.shape[0] * y.shape[1] * y.shape[2]);
-      return z;
+      return addResidual(z, residual);
     }
     const { mean, variance } = batchMoments(y);
     report?.(prefix, mean, variance, y.shape[0] * y.shape[1] * y.shape[2]);
     const z = batchNorm(p, prefix, y, mean, variance);
-    return act ? (hardSwish(z) as tf.Tensor4D) : z;
+    return addResidual(act ? (hardSwish(z) as tf.Tensor4D) : z, residual);
   };
 }
 
 /** Normalises with stored per-layer statistics (inference with recalibrated BN, unfolded). */
 export function storedStatsConvBn(p: ParamLookup, stats: (prefix: string) => { mean: tf.Tensor; variance: tf.Tensor }): ConvBn {
-  return (prefix, x, stride, depthwise, act) => {
+  return (prefix, x, stride, depthwise, act, residual) => {
     const s = stats(prefix);
     const z = batchNorm(p, prefix, conv(p, prefix, x, stride, depthwise), s.mean, s.variance);
-    return act ? (hardSwish(z) as tf.Tensor4D) : z;
+    return addResidual(act ? (hardSwish(z) as tf.Tensor4D) : z, residual);
   };
 }
 
@@ -119,10 +132,9 @@ export function forwardNetwork(net: ScaledNetwork, p: ParamLookup, convBn: ConvB
     const input = h;
     h = stage(input, () => {
       let y = b.expand ? convBn(`${prefix}.expand`, input, 1, false, true) : input;
-      y = convBn(`${prefix}.dw`, y, b.stride, true, true);
-      y = squeezeExcite(p, prefix, y, inference);
-      y = convBn(`${prefix}.project`, y, 1, false, false);
-      return b.residual ? tf.add(input, y) : y;
+      y = inference && convBn.depthwiseSe ? convBn.depthwiseSe(prefix, y, b.stride, p)
+        : squeezeExcite(p, prefix, convBn(`${prefix}.dw`, y, b.stride, true, true), inference);
+      return convBn(`${prefix}.project`, y, 1, false, false, b.residual ? (input as tf.Tensor4D) : undefined);
     });
   }
   const last = h;

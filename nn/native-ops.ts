@@ -47,9 +47,14 @@ function registerKernels(): void {
   registerNativeKernel('ScaleNetBnActTrain', 3, bnAttrs, ['x', 'gamma', 'beta']);
   registerNativeKernel('ScaleNetBnActTrainGrad', 3, bnAttrs, ['dz', 'x', 'gamma', 'beta', 'mean', 'variance']);
   registerNativeKernel('ScaleNetBiasAct', 1, (a) => [{ name: 'hswish', kind: 'bool', value: Boolean(a.hswish) }], ['x', 'bias']);
+  registerNativeKernel('ScaleNetBiasResidual', 1, () => [], ['x', 'bias', 'residual']);
+  const countAttr = (a: tf.NamedAttrMap): Attr[] => [{ name: 'count', kind: 'float', value: a.count as number }];
+  registerNativeKernel('ScaleNetMomentSums', 2, countAttr, ['mean', 'variance']);
+  registerNativeKernel('ScaleNetMomentSumsAdd', 2, countAttr, ['s1', 's2', 'mean', 'variance']);
   registerNativeKernel('ScaleNetSpatialMean', 1, () => [], ['x']);
   registerNativeKernel('ScaleNetSpatialMeanGrad', 1, () => [], ['dy', 'x']);
   registerNativeKernel('ScaleNetSeInfer', 1, () => [], ['x', 'w1', 'b1', 'w2', 'b2']);
+  registerNativeKernel('ScaleNetBiasActSeInfer', 1, () => [], ['x', 'bias', 'w1', 'b1', 'w2', 'b2']);
   registerNativeKernel('ScaleNetSeTrain', 4, () => [], ['x', 'w1', 'b1', 'w2', 'b2']);
   registerNativeKernel('ScaleNetSeTrainGrad', 5, () => [], ['dy', 'x', 'w1', 'w2', 's', 'hpre', 'gpre']);
   registerNativeKernel('ScaleNetSgdLeading', 2, () => [], ['param', 'momentum', 'grad', 'hyper']);
@@ -133,6 +138,23 @@ export function fusedBiasAct(x: tf.Tensor4D, bias: tf.Tensor, hswish: boolean): 
   return tf.engine().runKernel('ScaleNetBiasAct', { x, bias } as unknown as tf.NamedTensorMap, { hswish } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
+/** residual + (x + bias) per channel: a projection with BN folded and its residual add (inference; no gradient). */
+export function fusedBiasResidual(x: tf.Tensor4D, bias: tf.Tensor, residual: tf.Tensor4D): tf.Tensor4D {
+  return tf.engine().runKernel('ScaleNetBiasResidual', { x, bias, residual } as unknown as tf.NamedTensorMap, {}) as tf.Tensor4D;
+}
+
+/**
+ * BN recalibration's running sums of one layer after one more batch: s1 + mean·count, s2 + (variance + mean²)·count
+ * (without `prev`: the first batch's terms), with the float32 operations of the composite path in its order.
+ */
+export function fusedMomentSums(mean: tf.Tensor, variance: tf.Tensor, count: number, prev?: { s1: tf.Tensor; s2: tf.Tensor }): [tf.Tensor1D, tf.Tensor1D] {
+  const attrs = { count } as unknown as tf.NamedAttrMap;
+  const outs = prev
+    ? tf.engine().runKernel('ScaleNetMomentSumsAdd', { s1: prev.s1, s2: prev.s2, mean, variance } as unknown as tf.NamedTensorMap, attrs)
+    : tf.engine().runKernel('ScaleNetMomentSums', { mean, variance } as unknown as tf.NamedTensorMap, attrs);
+  return outs as unknown as [tf.Tensor1D, tf.Tensor1D];
+}
+
 /** Mean over H and W of [N, H, W, C] → [N, C] (differentiable). */
 export function fusedSpatialMean(x: tf.Tensor4D): tf.Tensor2D {
   return tf.engine().runKernel('ScaleNetSpatialMean', { x } as unknown as tf.NamedTensorMap, {}) as tf.Tensor2D;
@@ -147,6 +169,11 @@ export function fusedSeTrain(x: tf.Tensor4D, w1: tf.Tensor, b1: tf.Tensor, w2: t
 /** Squeeze-excite, inference only (no gradient): x · h-sigmoid(ReLU(mean_HW(x)·w1 + b1)·w2 + b2). */
 export function fusedSeInfer(x: tf.Tensor4D, w1: tf.Tensor, b1: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor): tf.Tensor4D {
   return tf.engine().runKernel('ScaleNetSeInfer', { x, w1, b1, w2, b2 } as unknown as tf.NamedTensorMap, {}) as tf.Tensor4D;
+}
+
+/** Squeeze-excite of h-swish(x + bias), inference only: a depthwise conv's folded BN, activation and SE in one kernel. */
+export function fusedBiasActSeInfer(x: tf.Tensor4D, bias: tf.Tensor, w1: tf.Tensor, b1: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor): tf.Tensor4D {
+  return tf.engine().runKernel('ScaleNetBiasActSeInfer', { x, bias, w1, b1, w2, b2 } as unknown as tf.NamedTensorMap, {}) as tf.Tensor4D;
 }
 
 /**

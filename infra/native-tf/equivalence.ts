@@ -4,6 +4,7 @@
  * loads" is not enough: each kernel the engine reaches must agree with tfjs' reference `cpu` backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { accumulateMoments, foldedConvBn } from '../../nn/evaluate';
 import { squeezeExcite } from '../../nn/forward';
 import { setFusedOpsEnabled } from '../../nn/native-ops';
 import { batchNormActTrain, biasAct, hardSwish, spatialMean } from '../../nn/ops';
@@ -198,6 +199,34 @@ export function fusedKernelCases(): EquivalenceCase[] {
       run: () => withGrads((x, w1, b1, w2, b2) => squeezeExcite(
         (n) => ({ 'b.se.w1': w1, 'b.se.b1': b1, 'b.se.w2': w2, 'b.se.b2': b2 } as Record<string, tf.Tensor>)[n] as tf.Tensor, 'b', x as tf.Tensor4D),
       [input([4, 5, 5, 12], 56, 2), input([12, 3], 57), input([3], 58), input([3, 12], 59, 4), input([12], 60)]),
+    },
+    {
+      name: 'fused bias + residual (folded projection)',
+      run: () => {
+        const w = new Map<string, tf.Tensor>([['p.w', input([1, 1, 24, 16], 61)], ['p.b', input([16], 62)]]);
+        const conv = foldedConvBn(w);
+        return [conv('p', input([16, 32, 32, 24], 63, 4) as tf.Tensor4D, 1, false, false, input([16, 32, 32, 16], 64, 4) as tf.Tensor4D),
+          conv('p', input([2, 3, 3, 24], 65) as tf.Tensor4D, 1, false, false, input([2, 3, 3, 16], 66) as tf.Tensor4D)];
+      },
+    },
+    {
+      name: 'fused bias + h-swish + squeeze-excite (folded depthwise conv)',
+      run: () => {
+        const w = new Map<string, tf.Tensor>([['b.dw.w', input([3, 3, 24, 1], 71)], ['b.dw.b', input([24], 72)], ['b.se.w1', input([24, 6], 73)],
+          ['b.se.b1', input([6], 74)], ['b.se.w2', input([6, 24], 75, 4)], ['b.se.b2', input([24], 76)]]);
+        const p = (n: string): tf.Tensor => w.get(n) as tf.Tensor;
+        const dwSe = foldedConvBn(w).depthwiseSe;
+        if (!dwSe) throw new Error('foldedConvBn offers no fused depthwise + squeeze-excite');
+        return [dwSe('b', input([16, 32, 32, 24], 77, 4) as tf.Tensor4D, 1, p), dwSe('b', input([2, 5, 5, 24], 78, 4) as tf.Tensor4D, 2, p)];
+      },
+    },
+    {
+      name: 'fused recalibration sums',
+      run: () => {
+        const first = accumulateMoments(input([24], 67), tf.abs(input([24], 68)), 50176);
+        const second = accumulateMoments(input([24], 69, 3), tf.abs(input([24], 70, 2)), 12544, first);
+        return [first.s1, first.s2, second.s1, second.s2];
+      },
     },
     { name: 'fused SGD + running averages on leading corners', run: () => sgdCase(false) },
     { name: 'fused SGD (Nesterov) on leading corners', run: () => sgdCase(true) },

@@ -232,6 +232,7 @@ struct Attrs {
   bool hswish = false;
   float epsilon = 0;
   float alpha = 0;
+  float count = 0;
 };
 
 void* create_attrs(TF_OpKernelConstruction* ctx, bool has_hswish, bool has_epsilon, bool has_alpha) {
@@ -251,6 +252,13 @@ void* create_bn(TF_OpKernelConstruction* ctx) { return create_attrs(ctx, true, t
 void* create_act(TF_OpKernelConstruction* ctx) { return create_attrs(ctx, true, false, false); }
 void* create_lerp(TF_OpKernelConstruction* ctx) { return create_attrs(ctx, false, false, true); }
 void* create_none(TF_OpKernelConstruction* ctx) { return create_attrs(ctx, false, false, false); }
+void* create_count(TF_OpKernelConstruction* ctx) {
+  auto* a = static_cast<Attrs*>(create_attrs(ctx, false, false, false));
+  Status st;
+  TF_OpKernelConstruction_GetAttrFloat(ctx, "count", &a->count, st.s);
+  if (!st.ok()) TF_OpKernelConstruction_Failure(ctx, st.s);
+  return a;
+}
 void delete_attrs(void* p) { delete static_cast<Attrs*>(p); }
 
 // h-sigmoid(u) = ReLU6(u + 3) / 6, h-swish(y) = y · h-sigmoid(y) and its derivative (0 below −3, 1 above 3,
@@ -431,6 +439,61 @@ void bias_act(void* kernel, TF_OpKernelContext* ctx) {
   affine_act(x.data(), z.data(), rows, c, ones.data(), bias.data(), a->hswish);
 }
 
+// ScaleNetBiasResidual: z = r + (x + bias) per channel: a block's projection (BN folded, no activation) and its
+// residual add in one pass, exactly the two additions the composite path makes (bias add, then tf.add(input, y)).
+
+void bias_residual(void*, TF_OpKernelContext* ctx) {
+  Input x, bias, res;
+  if (!get(ctx, 0, x) || !get(ctx, 1, bias) || !get(ctx, 2, res)) return;
+  int64_t rows, c;
+  if (!channels_last(ctx, x, rows, c) || !check_vec(ctx, bias, c, "bias")) return;
+  if (res.dims() != x.dims()) return fail(ctx, "residual and x differ in shape");
+  Output z;
+  if (!alloc(ctx, 0, x.dims(), z)) return;
+  const float *xd = x.data(), *bd = bias.data(), *rd = res.data();
+  float* zd = z.data();
+  for_row_tasks(rows, c, [&](int64_t r0, int64_t r1, int64_t) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* xr = xd + r * c;
+      const float* rr = rd + r * c;
+      float* zr = zd + r * c;
+      for (int64_t j = 0; j < c; j++) {
+        const float y = xr[j] + bd[j];
+        zr[j] = rr[j] + y;
+      }
+    }
+  });
+}
+
+// ScaleNetMomentSums / ScaleNetMomentSumsAdd: BN recalibration's running sums of one layer,
+// s1 = mean·count and s2 = (variance + mean²)·count (count: the layer's N·H·W, a float32 attribute as the scalar
+// tensor of the composite path is), added to the previous sums (…Add). The float32 operations of the composite
+// path (mul, square, add, mul, add), element by element: one kernel call instead of six.
+
+void moment_sums(void* kernel, TF_OpKernelContext* ctx, bool add) {
+  const int base = add ? 2 : 0;
+  Input prev1, prev2, mean, var;
+  if (add && (!get(ctx, 0, prev1) || !get(ctx, 1, prev2))) return;
+  if (!get(ctx, base, mean) || !get(ctx, base + 1, var)) return;
+  const int64_t c = mean.size();
+  if (var.size() != c || (add && (prev1.size() != c || prev2.size() != c))) {
+    return fail(ctx, "moment sums: mean, variance (and the previous sums) must have the same size");
+  }
+  Output s1, s2;
+  if (!alloc(ctx, 0, {c}, s1) || !alloc(ctx, 1, {c}, s2)) return;
+  const float n = static_cast<Attrs*>(kernel)->count;
+  const float *m = mean.data(), *v = var.data();
+  for (int64_t j = 0; j < c; j++) {
+    const float a = m[j] * n;
+    const float sq = m[j] * m[j];
+    const float b = (v[j] + sq) * n;
+    s1.data()[j] = add ? prev1.data()[j] + a : a;
+    s2.data()[j] = add ? prev2.data()[j] + b : b;
+  }
+}
+void moment_sums_first(void* kernel, TF_OpKernelContext* ctx) { moment_sums(kernel, ctx, false); }
+void moment_sums_add(void* kernel, TF_OpKernelContext* ctx) { moment_sums(kernel, ctx, true); }
+
 // Mean over the hw pixels of one NHWC image (hw × c) per channel, summed in double: out[j] for j < c.
 void image_channel_mean(const float* xi, int64_t hw, int64_t c, float* out) {
   std::vector<double> acc(static_cast<size_t>(c), 0.0);
@@ -448,7 +511,13 @@ void spatial_mean(void*, TF_OpKernelContext* ctx) {
   const int64_t n = x.dim(0), hw = x.dim(1) * x.dim(2), c = x.dim(3);
   Output y;
   if (!alloc(ctx, 0, {n, c}, y)) return;
-  for (int64_t i = 0; i < n; i++) image_channel_mean(x.data() + i * hw * c, hw, c, y.data() + i * c);
+  // Images are independent (each one's sum is in pixel order): split over the pool when there is enough work.
+  const auto image = [&](int64_t i) { image_channel_mean(x.data() + i * hw * c, hw, c, y.data() + i * c); };
+  if (n * hw * c < (1 << 15)) {
+    for (int64_t i = 0; i < n; i++) image(i);
+  } else {
+    Pool::get().run(n, image);
+  }
 }
 
 // ScaleNetSpatialMeanGrad: (dy [N, C], x [N, H, W, C]) → dx = dy / (H·W) broadcast over H and W.
@@ -461,11 +530,16 @@ void spatial_mean_grad(void*, TF_OpKernelContext* ctx) {
   Output dx;
   if (!alloc(ctx, 0, x.dims(), dx)) return;
   const float inv = 1.0f / static_cast<float>(hw);
-  for (int64_t i = 0; i < n; i++) {
+  const auto image = [&](int64_t i) {
     const float* d = dy.data() + i * c;
     float* o = dx.data() + i * hw * c;
     for (int64_t p = 0; p < hw; p++)
       for (int64_t j = 0; j < c; j++) o[p * c + j] = d[j] * inv;
+  };
+  if (n * hw * c < (1 << 15)) {
+    for (int64_t i = 0; i < n; i++) image(i);
+  } else {
+    Pool::get().run(n, image);
   }
 }
 
@@ -498,10 +572,16 @@ bool se_shapes(TF_OpKernelContext* ctx, const Input& x, const Input& w1, const I
 // The mask of h-sigmoid's ReLU6 gradient as tfjs defines it (0 < u + 3 ≤ 6).
 inline float hsigmoid_mask(float u) { return (u + 3.0f > 0.0f && u + 3.0f <= 6.0f) ? 1.0f : 0.0f; }
 
-// Forward of image i: fills s, hpre, gpre (each for this image) and writes y = x · gate.
+// Forward of image i: fills s, hpre, gpre (each for this image) and writes y = x · gate. With `bias`, x is first
+// replaced by h-swish(x + bias) (ScaleNetBiasAct's values, written to y and scaled there in place).
 void se_forward_image(const SeShapes& sh, const float* xi, const float* w1, const float* b1, const float* w2, const float* b2,
-                      float* s, float* hpre, float* gpre, float* yi) {
+                      float* s, float* hpre, float* gpre, float* yi, const float* bias = nullptr) {
   const int64_t hw = sh.hw, c = sh.c, se = sh.se;
+  if (bias) {
+    for (int64_t p = 0; p < hw; p++)
+      for (int64_t j = 0; j < c; j++) yi[p * c + j] = hswish(xi[p * c + j] + bias[j]);
+    xi = yi;
+  }
   image_channel_mean(xi, hw, c, s);
   std::vector<float> hidden(static_cast<size_t>(se), 0.0f), gate(static_cast<size_t>(c), 0.0f);
   for (int64_t j = 0; j < c; j++)
@@ -544,6 +624,30 @@ void se_forward(TF_OpKernelContext* ctx, bool training) {
 }
 
 void se_infer(void*, TF_OpKernelContext* ctx) { se_forward(ctx, false); }
+
+// ScaleNetBiasActSeInfer: (x, bias, w1, b1, w2, b2) → squeeze-excite of h-swish(x + bias), inference: a depthwise
+// conv's folded BN, activation and squeeze-excite in one pass per image (the image stays in cache between them)
+// instead of two kernels with a full activation written and read back in between. The same float operations as
+// ScaleNetBiasAct followed by ScaleNetSeInfer.
+
+void bias_act_se_infer(void*, TF_OpKernelContext* ctx) {
+  Input x, bias, w1, b1, w2, b2;
+  if (!get(ctx, 0, x) || !get(ctx, 1, bias) || !get(ctx, 2, w1) || !get(ctx, 3, b1) || !get(ctx, 4, w2) || !get(ctx, 5, b2)) return;
+  SeShapes sh;
+  if (!se_shapes(ctx, x, w1, w2, sh)) return;
+  if (!check_vec(ctx, bias, sh.c, "bias")) return;
+  if (b1.size() != sh.se || b2.size() != sh.c) return fail(ctx, "squeeze-excite biases do not match the weights");
+  Output y;
+  if (!alloc(ctx, 0, x.dims(), y)) return;
+  std::vector<float> scratch(static_cast<size_t>(sh.n * (2 * sh.c + sh.se)));
+  float* sd = scratch.data();
+  float* gd = sd + sh.n * sh.c;
+  float* hd = gd + sh.n * sh.c;
+  Pool::get().run(sh.n, [&](int64_t i) {
+    se_forward_image(sh, x.data() + i * sh.hw * sh.c, w1.data(), b1.data(), w2.data(), b2.data(), sd + i * sh.c, hd + i * sh.se,
+                     gd + i * sh.c, y.data() + i * sh.hw * sh.c, bias.data());
+  });
+}
 void se_train(void*, TF_OpKernelContext* ctx) { se_forward(ctx, true); }
 
 void se_train_grad(void*, TF_OpKernelContext* ctx) {
@@ -591,22 +695,36 @@ void se_train_grad(void*, TF_OpKernelContext* ctx) {
     for (int64_t p = 0; p < hw; p++)
       for (int64_t j = 0; j < c; j++) dxi[p * c + j] = dyi[p * c + j] * gate[j] + ds[j];
   });
-  // Weight and bias gradients, summed over images in order.
+  // Weight and bias gradients, each element summed over images in order (image 0 first, as one thread would);
+  // the rows of dw2 (with db1) and of dw1 (with db2) are independent tasks, so any thread count gives these bits.
   float *dw1d = dw1.data(), *db1d = db1.data(), *dw2d = dw2.data(), *db2d = db2.data();
   std::fill(dw1d, dw1d + c * se, 0.0f);
   std::fill(db1d, db1d + se, 0.0f);
   std::fill(dw2d, dw2d + se * c, 0.0f);
   std::fill(db2d, db2d + c, 0.0f);
-  for (int64_t i = 0; i < n; i++) {
-    const float *dg = dgpre.data() + i * c, *dh = dhpre.data() + i * se, *h = hd + i * se, *si = sd + i * c;
-    for (int64_t j = 0; j < c; j++) db2d[j] += dg[j];
-    for (int64_t k = 0; k < se; k++) {
-      const float hk = h[k] > 0.0f ? h[k] : 0.0f;
-      for (int64_t j = 0; j < c; j++) dw2d[k * c + j] += hk * dg[j];
-      db1d[k] += dh[k];
+  const auto fc2_row = [&](int64_t k) {  // dw2[k, :] and db1[k]
+    float* row = dw2d + k * c;
+    for (int64_t i = 0; i < n; i++) {
+      const float hk = hd[i * se + k] > 0.0f ? hd[i * se + k] : 0.0f;
+      const float* dg = dgpre.data() + i * c;
+      for (int64_t j = 0; j < c; j++) row[j] += hk * dg[j];
+      db1d[k] += dhpre[i * se + k];
     }
-    for (int64_t j = 0; j < c; j++)
-      for (int64_t k = 0; k < se; k++) dw1d[j * se + k] += si[j] * dh[k];
+  };
+  const auto fc1_row = [&](int64_t j) {  // dw1[j, :] and db2[j]
+    float* row = dw1d + j * se;
+    for (int64_t i = 0; i < n; i++) {
+      const float sij = sd[i * c + j];
+      const float* dh = dhpre.data() + i * se;
+      db2d[j] += dgpre[i * c + j];
+      for (int64_t k = 0; k < se; k++) row[k] += sij * dh[k];
+    }
+  };
+  if (n * c * se < (1 << 15)) {
+    for (int64_t k = 0; k < se; k++) fc2_row(k);
+    for (int64_t j = 0; j < c; j++) fc1_row(j);
+  } else {
+    Pool::get().run(se + c, [&](int64_t t) { t < se ? fc2_row(t) : fc1_row(t - se); });
   }
 }
 
@@ -713,10 +831,17 @@ const std::vector<OpDef>& op_defs() {
       {"ScaleNetBnActTrainGrad", {"dz: float", "x: float", "gamma: float", "beta: float", "mean: float", "variance: float"},
        {"dx: float", "dgamma: float", "dbeta: float"}, {"hswish: bool", "epsilon: float"}, create_bn, bn_act_train_grad},
       {"ScaleNetBiasAct", {"x: float", "bias: float"}, {"z: float"}, {"hswish: bool"}, create_act, bias_act},
+      {"ScaleNetBiasResidual", {"x: float", "bias: float", "residual: float"}, {"z: float"}, {}, create_none, bias_residual},
+      {"ScaleNetMomentSums", {"mean: float", "variance: float"}, {"s1: float", "s2: float"}, {"count: float"}, create_count,
+       moment_sums_first},
+      {"ScaleNetMomentSumsAdd", {"s1: float", "s2: float", "mean: float", "variance: float"}, {"s1_out: float", "s2_out: float"},
+       {"count: float"}, create_count, moment_sums_add},
       {"ScaleNetSpatialMean", {"x: float"}, {"y: float"}, {}, create_none, spatial_mean},
       {"ScaleNetSpatialMeanGrad", {"dy: float", "x: float"}, {"dx: float"}, {}, create_none, spatial_mean_grad},
       {"ScaleNetSeInfer", {"x: float", "w1: float", "b1: float", "w2: float", "b2: float"}, {"y: float"}, {}, create_none,
        se_infer},
+      {"ScaleNetBiasActSeInfer", {"x: float", "bias: float", "w1: float", "b1: float", "w2: float", "b2: float"}, {"y: float"}, {},
+       create_none, bias_act_se_infer},
       {"ScaleNetSeTrain", {"x: float", "w1: float", "b1: float", "w2: float", "b2: float"},
        {"y: float", "s: float", "hpre: float", "gpre: float"}, {}, create_none, se_train},
       {"ScaleNetSeTrainGrad", {"dy: float", "x: float", "w1: float", "w2: float", "s: float", "hpre: float", "gpre: float"},

@@ -1,13 +1,16 @@
 /**
- * Child process of fused.test.ts: runs the fused training BN (+h-swish) forward and backward on a tensor large
- * enough for the kernel thread pool, with the pool size given by SCALENET_KERNEL_THREADS, and prints the sha256
+ * Child process of fused.test.ts: runs the fused training BN (+h-swish) forward and backward, squeeze-excite
+ * forward and backward, the spatial mean and the folded projection + residual on tensors large enough for the
+ * kernel thread pool, with the pool size given by SCALENET_KERNEL_THREADS, and prints the sha256
  * of every output's bytes. Separate processes because the pool is sized once per process.
  */
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../nn/backend';
 import { fusedOpsActive } from '../../../nn/native-ops';
-import { batchNormActTrain } from '../../../nn/ops';
+import { foldedConvBn } from '../../../nn/evaluate';
+import { squeezeExcite } from '../../../nn/forward';
+import { batchNormActTrain, spatialMean } from '../../../nn/ops';
 
 async function run(): Promise<void> {
   await initBackend('tensorflow', { log: () => {} });
@@ -21,6 +24,24 @@ async function run(): Promise<void> {
     const f = (a: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor): tf.Scalar => tf.sum(tf.mul(batchNormActTrain(a as tf.Tensor4D, gg as tf.Tensor1D, bb as tf.Tensor1D, true), w));
     const { value, grads } = tf.valueAndGrads(f)([x, g, b]);
     for (const t of [value, ...grads]) h.update(Buffer.from((t.dataSync() as Float32Array).buffer));
+    // Squeeze-excite (forward, weight gradients summed over images), spatial mean and the folded projection +
+    // residual, each at a size that splits over the pool.
+    const se = [tf.randomNormal([96, 24], 0, 0.3, 'float32', 5), tf.randomNormal([24], 0, 0.1, 'float32', 6),
+      tf.randomNormal([24, 96], 0, 0.3, 'float32', 7), tf.randomNormal([96], 0, 0.1, 'float32', 8)];
+    const xs = tf.randomNormal([32, 14, 14, 96], 0, 2, 'float32', 9);
+    const ws = tf.randomNormal([32, 14, 14, 96], 0, 1, 'float32', 10);
+    const names = ['b.se.w1', 'b.se.b1', 'b.se.w2', 'b.se.b2'];
+    const fse = (x: tf.Tensor, ...p: tf.Tensor[]): tf.Scalar =>
+      tf.sum(tf.mul(squeezeExcite((n) => p[names.indexOf(n)] as tf.Tensor, 'b', x as tf.Tensor4D), ws));
+    const seOut = tf.valueAndGrads(fse)([xs, ...se]);
+    const mean = tf.valueAndGrads((x: tf.Tensor) => tf.sum(tf.mul(spatialMean(x as tf.Tensor4D), tf.randomNormal([32, 96], 0, 1, 'float32', 11))))([xs]);
+    const proj = foldedConvBn(new Map([['p.w', tf.randomNormal([1, 1, 96, 32], 0, 0.2, 'float32', 12)], ['p.b', tf.randomNormal([32], 0, 1, 'float32', 13)]]));
+    const res = proj('p', xs as tf.Tensor4D, 1, false, false, tf.randomNormal([32, 14, 14, 32], 0, 1, 'float32', 14) as tf.Tensor4D);
+    const seParams = new Map(names.map((n, i) => [n, se[i] as tf.Tensor]));
+    const dwSe = foldedConvBn(new Map([['b.dw.w', tf.randomNormal([3, 3, 96, 1], 0, 0.3, 'float32', 15)], ['b.dw.b', tf.randomNormal([96], 0, 1, 'float32', 16)]])).depthwiseSe;
+    if (!dwSe) throw new Error('no fused depthwise + squeeze-excite');
+    const dse = dwSe('b', xs as tf.Tensor4D, 1, (n) => seParams.get(n) as tf.Tensor);
+    for (const t of [seOut.value, ...seOut.grads, mean.value, ...mean.grads, res, dse]) h.update(Buffer.from((t.dataSync() as Float32Array).buffer));
   });
   process.stdout.write(`${h.digest('hex')}\n`);
 }

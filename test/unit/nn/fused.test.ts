@@ -11,7 +11,8 @@ import { scaleNetwork } from '../../../core/scaling';
 import { BatchStream, batchToTensor } from '../../../data';
 import { EQUIVALENCE_TOLERANCE, compareFusedToComposite } from '../../../infra/native-tf/equivalence';
 import { initBackend } from '../../../nn/backend';
-import { predictFolded, recalibrateBn } from '../../../nn/evaluate';
+import { foldedConvBn, predictFolded, recalibrateBn } from '../../../nn/evaluate';
+import { squeezeExcite } from '../../../nn/forward';
 import { fusedOpsActive, loadFusedOps, setFusedOpsEnabled } from '../../../nn/native-ops';
 import { SupernetTrainer } from '../../../nn/trainer';
 import { engineBackends, microData, microSpace } from './helpers';
@@ -52,6 +53,29 @@ describe('fused native kernels', { skip }, () => {
     const results = compareFusedToComposite();
     assert.ok(results.length >= 8);
     for (const r of results) assert.ok(r.maxRelErr <= EQUIVALENCE_TOLERANCE, `${r.name}: max rel err ${r.maxRelErr}`);
+  });
+
+  test('the recalibration sums and the folded projection + residual equal the composite ops bit for bit', () => {
+    const exact = compareFusedToComposite().filter((r) => /recalibration sums|bias \+ residual/.test(r.name));
+    assert.equal(exact.length, 2);
+    for (const r of exact) assert.equal(r.maxRelErr, 0, `${r.name}: max rel err ${r.maxRelErr}`);
+  });
+
+  test('the fused depthwise + squeeze-excite kernel gives the bits of the two fused kernels it replaces (bias + h-swish, then SE)', () => {
+    const [fused, twoStep] = tf.tidy(() => {
+      const w = new Map<string, tf.Tensor>([['b.dw.w', tf.randomNormal([5, 5, 48, 1], 0, 0.3, 'float32', 1)], ['b.dw.b', tf.randomNormal([48], 0, 1, 'float32', 2)],
+        ['b.se.w1', tf.randomNormal([48, 12], 0, 0.3, 'float32', 3)], ['b.se.b1', tf.randomNormal([12], 0, 0.1, 'float32', 4)],
+        ['b.se.w2', tf.randomNormal([12, 48], 0, 0.3, 'float32', 5)], ['b.se.b2', tf.randomNormal([48], 0, 0.1, 'float32', 6)]]);
+      const p = (n: string): tf.Tensor => w.get(n) as tf.Tensor;
+      const x = tf.randomNormal([16, 14, 14, 48], 0, 2, 'float32', 7) as tf.Tensor4D;
+      const convBn = foldedConvBn(w);
+      assert.ok(convBn.depthwiseSe);
+      return [convBn.depthwiseSe('b', x, 2, p), squeezeExcite(p, 'b', convBn('b.dw', x, 2, true, true), true)];
+    });
+    assert.deepEqual(fused.shape, twoStep.shape);
+    assert.ok(Buffer.from((fused.dataSync() as Float32Array).buffer).equals(Buffer.from((twoStep.dataSync() as Float32Array).buffer)), 'outputs differ in some bit');
+    fused.dispose();
+    twoStep.dispose();
   });
 
   test('the kernels give bit-identical results with 1, 2 or 3 threads (fixed task split, sums in task order)', () => {
