@@ -170,7 +170,7 @@ describe('image-folder datasets', { skip: skipWithoutServers, timeout: 15 * 60_0
 
     const family = (r: RunResults) => ({
       base: r.base,
-      members: r.family.map((f) => ({ ...f, latencyMs: null, model_json: null })),
+      members: r.family.map((f) => ({ ...f, latencyMs: null, model_json: null, export: null })), // export: refs under each run's own prefix
       extrapolation: r.extrapolation,
       supernetLosses: r.supernet.epochs.map((e) => e.meanLoss),
       search: { evaluations: r.search.evaluations, fitness: r.search.fitness },
