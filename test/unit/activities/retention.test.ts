@@ -33,9 +33,8 @@ class MemoryStore {
   async remove(key: string) { this.objects.delete(key); }
 }
 
-void test('training keeps the newest `keep` intermediate checkpoints and the final one, deleting the rest whole', async () => {
-  const mem = new MemoryStore();
-  const ck = new CheckpointStore(mem as unknown as ArtifactStore, 'run-ret', 'train-supernet');
+/** Trains a stand-in trainer to step 20 with a checkpoint every 2 steps, keeping the newest 3 intermediate ones. */
+async function trainTo20KeepingThree(ck: CheckpointStore): Promise<void> {
   let step = 0;
   const trainer = {
     get step() { return step; },
@@ -45,6 +44,12 @@ void test('training keeps the newest `keep` intermediate checkpoints and the fin
   await new MockActivityEnvironment().run(() => trainWithCheckpoints({
     trainer, ck, configHash: 'cfg', endStep: 20, everySteps: 2, everySeconds: 1e9, keep: 3, meta: (final) => ({ final }),
   }));
+}
+
+void test('training keeps the newest `keep` intermediate checkpoints and the final one, deleting the rest whole', async () => {
+  const mem = new MemoryStore();
+  const ck = new CheckpointStore(mem as unknown as ArtifactStore, 'run-ret', 'train-supernet');
+  await trainTo20KeepingThree(ck);
   // Checkpoints at 2, 4, …, 18 were written; only 14, 16, 18 and the final 20 remain.
   assert.deepEqual(await ck.steps(), [20, 18, 16, 14]);
   const dirs = new Set([...mem.objects.keys()].map((k) => /step-(\d+)\//.exec(k)?.[1]));
@@ -59,15 +64,7 @@ void test('retention keeps a checkpoint another run references (supernet.from) a
   // Another run reuses the step-4 checkpoint before the training gets past it (recorded outside run-src's prefix).
   await recordReference(store, 'run-reuse', ck.manifestKey(4));
   assert.ok([...mem.objects.keys()].every((k) => !k.startsWith('runs/run-src/')), 'the reference is not written under the source\'s prefix');
-  let step = 0;
-  const trainer = {
-    get step() { return step; },
-    async train(n: number) { step += n; },
-    async serialize() { return { header: { step } as never, bytes: new Uint8Array([step]) }; },
-  } as unknown as Trainer;
-  await new MockActivityEnvironment().run(() => trainWithCheckpoints({
-    trainer, ck, configHash: 'cfg', endStep: 20, everySteps: 2, everySeconds: 1e9, keep: 3, meta: (final) => ({ final }),
-  }));
+  await trainTo20KeepingThree(ck);
   assert.deepEqual(await ck.steps(), [20, 18, 16, 14, 4]);
   assert.equal((await ck.load(await mem.refOf(ck.manifestKey(4)))).manifest.step, 4, 'the referenced checkpoint loads whole');
 });
