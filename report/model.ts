@@ -53,7 +53,7 @@ export interface ReportData {
 /** An accuracy over seeds: the mean, with ± half the range when there were several (`88.10% ± 0.25`). */
 export interface SeedSpread { mean: number; halfRange: number; seeds: number }
 
-/** `mean` (fraction) as points with two decimals, `± halfRange` when there were several seeds; `unit` follows each number. */
+/** `mean` (fraction) as points with two decimals, `± halfRange` when there were several seeds; `unit` follows the mean. */
 export function spreadText(a: SeedSpread, unit = '%'): string {
   const pts = (x: number) => `${(x * 100).toFixed(2)}${unit}`;
   return a.seeds > 1 ? `${pts(a.mean)} ± ${(a.halfRange * 100).toFixed(2)}` : pts(a.mean);
