@@ -46,6 +46,8 @@ export interface ResultRow {
   partner: string | null;
   /** Why a model has no retrained accuracy (e.g. not in `retraining.levels`); null when it was retrained. */
   skipped: string | null;
+  /** Set when this model is the very same network as another (named) model: trained once, results shared. Absent in older results. */
+  sameNetworkAs?: string | null;
   latencyMs: number | null;
   model_json: ObjectRef | null;
   /** The committed export manifest of the model (storage/exports.ts); absent in results of older runs. */
@@ -114,6 +116,7 @@ export function buildResults(i: WriteResultsInput): RunResults {
       macsRatio: sMacs !== undefined && bMacs !== undefined ? bMacs / sMacs : null,
       partner: m.kind === 'baseline' ? (m.budget?.partner ?? null) : null,
       skipped: r ? null : (i.skipped?.[m.name] ?? 'not retrained'),
+      sameNetworkAs: r?.sameNetworkAs ?? null,
       latencyMs: r?.latencyMs ?? null,
       model_json: r?.modelJson ?? null,
       export: r?.exportManifest ?? null,
@@ -140,7 +143,8 @@ export function buildResults(i: WriteResultsInput): RunResults {
       config: i.config, counts: i.data.counts,
       supernetSteps: i.lineage ? 0 : (i.supernet.epochs.at(-1)?.step ?? 0),
       evaluations: i.search.result.evaluations,
-      retrained: i.retrained.map((r) => ({ steps: r.steps, repeats: r.testAccuracies?.length ?? 1 })),
+      // A model that is the same network as another was not trained again: its images are counted once.
+      retrained: i.retrained.filter((r) => !r.sameNetworkAs).map((r) => ({ steps: r.steps, repeats: r.testAccuracies?.length ?? 1 })),
       calibrationSubnets: i.calibration?.points.length ?? 0,
     }),
     lineage: i.lineage ?? null,

@@ -5,7 +5,7 @@ import { costLines, type RunCost } from '../core/cost';
 import type { ArtifactStore } from '../storage/store';
 import type { RunSummary } from '../workflows/run';
 import { describeRun, runState } from './client';
-import { accuracyText } from '../report/model';
+import { accuracyText, sameNetworkText } from '../report/model';
 import { UsageError } from './errors';
 
 /** The results.json of a completed run, verified against the reference in the run's result. */
@@ -42,6 +42,7 @@ export function familyTable(r: RunResults): string {
   const c = r.compound;
   if (c) out.push('', `baselines B_s: compound scaling of S0 (α=${c.alpha}, β=${c.beta}, γ=${c.gamma}), each solved for the MACs of its S_s`);
   for (const f of r.family) if (f.skipped) out.push(`${f.model}: ${f.skipped}`);
+  for (const f of r.family) if (f.sameNetworkAs) out.push(`${f.model}: ${sameNetworkText(f.sameNetworkAs)}`);
   const cal = r.calibration;
   if (cal) {
     const fmt = (x: number | null) => (x === null ? 'undefined' : x.toFixed(3));

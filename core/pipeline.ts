@@ -136,6 +136,11 @@ export interface RetrainResult {
   latencyMs: number;
   computeSeconds: number;
   fallbacks: CheckpointFallback[];
+  /**
+   * Set when this model is the very same network as another model of the run (core/scaling.ts networkKey):
+   * that model was retrained once and this result is its result under this name (same weights, same export).
+   */
+  sameNetworkAs?: string;
 }
 
 export interface FamilyMultipliers {

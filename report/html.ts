@@ -4,7 +4,7 @@
  * can be mailed or archived as one file.
  */
 import { reportCharts, type Chart } from './charts';
-import { accuracyText, pairComparisons, spreadText, type ReportData } from './model';
+import { accuracyText, pairComparisons, sameNetworkText, spreadText, type ReportData } from './model';
 import { renderSvg } from './render';
 import { runCost } from '../core/cost';
 
@@ -60,15 +60,19 @@ function pairsSection(d: ReportData): string {
   const rows = pairs.map((p) => [`${p.searched} vs ${p.baseline}`, num(p.searchedMacs), num(p.baselineMacs), `${p.macsRatio.toFixed(3)}×`,
     spreadText(p.searchedAccuracy), spreadText(p.baselineAccuracy), `${p.difference >= 0 ? '+' : ''}${(p.difference * 100).toFixed(2)}`]);
   const seeds = Math.max(...pairs.map((p) => p.searchedAccuracy.seeds));
+  const identical = d.results.family.filter((f) => f.kind === 'baseline' && f.sameNetworkAs).map((f) => `${f.model} is the same network as ${f.sameNetworkAs}: that pair's difference is zero by construction, not a finding. `);
   return `<h3>Searched scaling against compound scaling at equal MACs</h3>
 ${table(['pair', 'MACs S', 'MACs B', 'B/S', 'S test acc', 'B test acc', 'S − B (points)'], rows, [false, true, true, true, true, true, true])}
-<p>${seeds > 1 ? `Mean ± half the range over ${seeds} seeds. ` : 'One seed per model: a difference smaller than the seed-to-seed spread (unknown here; set retraining.seeds) is not evidence. '}Both models of a pair had the same recipe and the same budget.</p>`;
+<p>${escapeHtml(identical.join(''))}${seeds > 1 ? `Mean ± half the range over ${seeds} seeds. ` : 'One seed per model: a difference smaller than the seed-to-seed spread (unknown here; set retraining.seeds) is not evidence. '}Both models of a pair had the same recipe and the same budget.</p>`;
 }
 
 function skippedNote(d: ReportData): string {
   const skipped = d.results.family.filter((f) => f.skipped);
-  if (skipped.length === 0) return '';
-  return `<p>Not retrained: ${skipped.map((f) => `${escapeHtml(f.model)} (${escapeHtml(f.skipped!.replace(/^not retrained: /, ''))})`).join('; ')}.</p>`;
+  const same = d.results.family.filter((f) => f.sameNetworkAs);
+  return [
+    skipped.length === 0 ? '' : `<p>Not retrained: ${skipped.map((f) => `${escapeHtml(f.model)} (${escapeHtml(f.skipped!.replace(/^not retrained: /, ''))})`).join('; ')}.</p>`,
+    ...same.map((f) => `<p>${escapeHtml(f.model)}: ${escapeHtml(sameNetworkText(f.sameNetworkAs!))}</p>`),
+  ].filter(Boolean).join('\n');
 }
 
 function calibrationSection(d: ReportData, figure: string): string {

@@ -59,6 +59,11 @@ export function spreadText(a: SeedSpread, unit = '%'): string {
   return a.seeds > 1 ? `${pts(a.mean)} ± ${(a.halfRange * 100).toFixed(2)}` : pts(a.mean);
 }
 
+/** Why a model's row repeats another's numbers: it is the very same network (workflows/run.ts identicalNetworks). */
+export function sameNetworkText(trainedAs: string): string {
+  return `the same network as ${trainedAs} (its multipliers round to identical layers): retrained once, as ${trainedAs}; same weights, accuracy and export`;
+}
+
 /** An accuracy, with ± half the range over seeds when there were several (`88.10% ± 0.25`). */
 export function accuracyText(mean: number | null, perSeed?: number[] | null): string {
   if (mean === null || !Number.isFinite(mean)) return '—';

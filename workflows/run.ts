@@ -11,6 +11,7 @@ import {
   type ChildWorkflowOptions,
   executeChild,
   isCancellation,
+  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -18,7 +19,7 @@ import {
 import { calibrationReport, sampleCalibrationSubnets, type CalibrationReport } from '../core/calibration';
 import { configHash as hashConfig, parseConfigObject, resolveSpace, type RunConfig, type RunConfigInput } from '../core/config';
 import { countNetwork } from '../core/flops';
-import { scaleNetwork } from '../core/scaling';
+import { networkKey, scaleNetwork } from '../core/scaling';
 import { InvalidInputError } from '../core/errors';
 import { buildFamily } from '../core/family';
 import { LINEAGE_RECORD_FORMAT, supernetMismatches, supernetReuseError } from '../core/lineage';
@@ -150,8 +151,10 @@ export async function scaleNetRun(input: RunInput): Promise<RunSummary> {
   const retraining = stage('retrain', async () => {
     progress.retrain = { done: 0, total: chosen.length, models: Object.fromEntries(chosen.map((m) => [m.name, null])) };
     const seeds = config.retraining.seeds;
+    // Runs started before this existed trained every chosen model, identical or not: their histories replay so.
+    const sameAs = patched('retrain-identical-networks-once') ? identicalNetworks(config, chosen) : new Map<string, string>();
     const results = await Promise.all(
-      chosen.map(async (model) => {
+      chosen.filter((m) => !sameAs.has(m.name)).map(async (model) => {
         // Repeat r > 0 is its own child and model name (`S1.seed2`), so its checkpoints and exports are its own.
         const runs = await Promise.all(Array.from({ length: seeds }, (_, repeat) => {
           const name = repeat === 0 ? model.name : `${model.name}.seed${repeat + 1}`;
@@ -166,7 +169,15 @@ export async function scaleNetRun(input: RunInput): Promise<RunSummary> {
         return r;
       }),
     );
-    return new Map<string, RetrainResult>(results.map((r) => [r.name, r]));
+    const byName = new Map<string, RetrainResult>(results.map((r) => [r.name, r]));
+    for (const [name, first] of sameAs) {
+      const r = byName.get(first)!;
+      // Nothing was computed for this name: the copy carries no compute time and no checkpoint fallbacks of its own.
+      byName.set(name, { ...r, name, sameNetworkAs: first, computeSeconds: 0, fallbacks: [] });
+      progress.retrain!.done += 1;
+      progress.retrain!.models[name] = { testAccuracy: r.testAccuracy };
+    }
+    return byName;
   });
   const [calibration, retrained] = await Promise.all([calibrating, retraining]);
   computeSeconds.retrain = [...retrained.values()].reduce((a, r) => a + r.computeSeconds, 0);
@@ -255,6 +266,25 @@ export function retrainPlan(config: RunConfig, models: readonly FamilyModel[]): 
     else chosen.push(m);
   }
   return { chosen, skipped };
+}
+
+/**
+ * Chosen models that are the very same network as an earlier chosen one (core/scaling.ts networkKey), by name,
+ * with the name of that earlier model. On small spaces a compound baseline often rounds to exactly its searched
+ * partner's layers; retraining it with the same recipe and seed would reproduce the partner bit for bit, so it is
+ * trained once. Members come before baselines in the family, so the searched model is the one trained.
+ */
+export function identicalNetworks(config: RunConfig, chosen: readonly FamilyModel[]): Map<string, string> {
+  const space = resolveSpace(config);
+  const firstOf = new Map<string, string>();
+  const sameAs = new Map<string, string>();
+  for (const m of chosen) {
+    const key = networkKey(space, m.arch);
+    const first = firstOf.get(key);
+    if (first === undefined) firstOf.set(key, m.name);
+    else sameAs.set(m.name, first);
+  }
+  return sameAs;
 }
 
 interface CalibrationArgs {
