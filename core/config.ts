@@ -293,7 +293,8 @@ export const ResourcesSchema = z.object({
   }).strict().prefault({}),
   /**
    * Chunks of candidates evaluated concurrently during the search (one per worker process that can take
-   * one). `auto` (default): the submitting machine's core count, resolved by the CLI when the run starts.
+   * one), and the most models retrained at once (largest first). `auto` (default): the submitting machine's
+   * core count, resolved by the CLI when the run starts.
    */
   evaluationConcurrency: z.union([positiveInt.max(MAX.evaluationConcurrency), z.literal('auto')]).default('auto'),
   /**
@@ -467,6 +468,15 @@ export function withMachineDefaults(config: RunConfig, cores: number): RunConfig
 export function evaluationConcurrency(config: RunConfig): number {
   const c = config.resources.evaluationConcurrency;
   return c === 'auto' ? 1 : c;
+}
+
+/**
+ * Retraining children running at once: as many as evaluation chunks (the number of compute activities the run
+ * was sized for; the CLI resolves `auto` to the core count); `auto` left unresolved sets no limit.
+ */
+export function retrainConcurrency(config: RunConfig): number {
+  const c = config.resources.evaluationConcurrency;
+  return c === 'auto' ? Number.POSITIVE_INFINITY : c;
 }
 
 /** SHA-256 (hex) of the config's canonical JSON with defaults applied: equal meaning, equal hash. */

@@ -17,7 +17,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { calibrationReport, sampleCalibrationSubnets, type CalibrationReport } from '../core/calibration';
-import { configHash as hashConfig, parseConfigObject, resolveSpace, type RunConfig, type RunConfigInput } from '../core/config';
+import { configHash as hashConfig, parseConfigObject, resolveSpace, retrainConcurrency, type RunConfig, type RunConfigInput } from '../core/config';
 import { countNetwork } from '../core/flops';
 import { networkKey, scaleNetwork } from '../core/scaling';
 import { InvalidInputError } from '../core/errors';
@@ -151,25 +151,31 @@ export async function scaleNetRun(input: RunInput): Promise<RunSummary> {
   const retraining = stage('retrain', async () => {
     progress.retrain = { done: 0, total: chosen.length, models: Object.fromEntries(chosen.map((m) => [m.name, null])) };
     const seeds = config.retraining.seeds;
-    // Runs started before this existed trained every chosen model, identical or not: their histories replay so.
-    const sameAs = patched('retrain-identical-networks-once') ? identicalNetworks(config, chosen) : new Map<string, string>();
-    const results = await Promise.all(
-      chosen.filter((m) => !sameAs.has(m.name)).map(async (model) => {
-        // Repeat r > 0 is its own child and model name (`S1.seed2`), so its checkpoints and exports are its own.
-        const runs = await Promise.all(Array.from({ length: seeds }, (_, repeat) => {
-          const name = repeat === 0 ? model.name : `${model.name}.seed${repeat + 1}`;
-          return executeChild(retrainFamilyMember, {
-            ...childOptions('retrain', `.${name}`),
-            args: [{ ...ctx, data, model: { ...model, name }, ...(repeat > 0 ? { repeat } : {}), tuning: input.tuning }],
-          });
-        }));
-        const r = combineRepeats(model.name, runs);
-        progress.retrain!.done += 1;
-        progress.retrain!.models[model.name] = { testAccuracy: r.testAccuracy };
-        return r;
-      }),
-    );
-    const byName = new Map<string, RetrainResult>(results.map((r) => [r.name, r]));
+    // Runs started before this existed trained every chosen model, identical or not, all children at once, in
+    // family order: their histories replay so.
+    const planned = patched('retrain-once-largest-first');
+    const sameAs = planned ? identicalNetworks(config, chosen) : new Map<string, string>();
+    const trained = chosen.filter((m) => !sameAs.has(m.name));
+    const jobs = trained.flatMap((model) => Array.from({ length: seeds }, (_, repeat) => ({ model, repeat })));
+    const runs = new Map<string, RetrainResult[]>();
+    const results = new Map<string, RetrainResult>();
+    await runAtMost(planned ? largestFirst(jobs) : jobs, planned ? retrainConcurrency(config) : jobs.length, async ({ model, repeat }) => {
+      // Repeat r > 0 is its own child and model name (`S1.seed2`), so its checkpoints and exports are its own.
+      const name = repeat === 0 ? model.name : `${model.name}.seed${repeat + 1}`;
+      const r = await executeChild(retrainFamilyMember, {
+        ...childOptions('retrain', `.${name}`),
+        args: [{ ...ctx, data, model: { ...model, name }, ...(repeat > 0 ? { repeat } : {}), tuning: input.tuning }],
+      });
+      const done = runs.get(model.name) ?? new Array<RetrainResult>(seeds);
+      done[repeat] = r;
+      runs.set(model.name, done);
+      if (done.filter(Boolean).length < seeds) return;
+      const combined = combineRepeats(model.name, done);
+      results.set(model.name, combined);
+      progress.retrain!.done += 1;
+      progress.retrain!.models[model.name] = { testAccuracy: combined.testAccuracy };
+    });
+    const byName = new Map<string, RetrainResult>(trained.map((m) => [m.name, results.get(m.name)!]));
     for (const [name, first] of sameAs) {
       const r = byName.get(first)!;
       // Nothing was computed for this name: the copy carries no compute time and no checkpoint fallbacks of its own.
@@ -285,6 +291,24 @@ export function identicalNetworks(config: RunConfig, chosen: readonly FamilyMode
     else sameAs.set(m.name, first);
   }
   return sameAs;
+}
+
+/**
+ * Retraining jobs, the most expensive first (MACs per image; stable, so equal costs keep family order). With
+ * fewer workers than jobs, the long ones then start at once and the short ones fill in behind them, instead of a
+ * long one starting last and running alone at the end (3 models on 2 workers: up to a third of the stage).
+ */
+export function largestFirst<T extends { model: { macs: number } }>(jobs: readonly T[]): T[] {
+  return [...jobs].sort((a, b) => b.model.macs - a.model.macs);
+}
+
+/** Runs `f` on every item in order, at most `limit` at a time; resolves when all have. */
+async function runAtMost<T>(items: readonly T[], limit: number, f: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) await f(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
 }
 
 interface CalibrationArgs {

@@ -5,7 +5,7 @@ import type { FamilyModel } from '../../../core/pipeline';
 import { getPreset } from '../../../core/presets';
 import { networkKey, scaleNetwork } from '../../../core/scaling';
 import { countNetwork } from '../../../core/flops';
-import { identicalNetworks } from '../../../workflows/run';
+import { identicalNetworks, largestFirst } from '../../../workflows/run';
 
 // The demo's family on `tiny` (run of examples/demo.yaml, seed 42): B1's compound multipliers differ from S1's but
 // round to the very same layers (equal MACs and params), while S0 and S1 differ.
@@ -32,4 +32,11 @@ void test('identicalNetworks: a baseline identical to its partner is trained as 
     model('B1', 'baseline', 1, B1), model('B2', 'baseline', 2, { ...S2, depth: 1.6 })];
   assert.deepEqual([...identicalNetworks(config, chosen)], [['B1', 'S1']]);
   assert.deepEqual([...identicalNetworks(config, chosen.slice(0, 3))], []);
+});
+
+void test('largestFirst: jobs by MACs, most expensive first; equal MACs keep their order (seeds of one model too)', () => {
+  const job = (name: string, macs: number, repeat = 0) => ({ model: { name, macs }, repeat });
+  const jobs = [job('S0', 4.9e6), job('S1', 11.2e6), job('S1', 11.2e6, 1), job('B1', 11.24e6), job('S2', 17.2e6)];
+  assert.deepEqual(largestFirst(jobs).map((j) => `${j.model.name}.${j.repeat}`), ['S2.0', 'B1.0', 'S1.0', 'S1.1', 'S0.0']);
+  assert.deepEqual(jobs.map((j) => j.model.name), ['S0', 'S1', 'S1', 'B1', 'S2'], 'the input is left as it was');
 });
