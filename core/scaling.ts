@@ -66,17 +66,6 @@ export interface ScaledNetwork {
  * - width: stem out and block in/out become up(c·w); hidden = up(c_in·t·w) with the unscaled c_in;
  *   the head's output and the FC are unchanged.
  */
-/**
- * What makes two architectures the same network: every resolved layer, the input and the head, without the
- * multipliers that led there (different (d, w, r) can round to the very same layers, e.g. a compound
- * baseline landing on its searched partner). Equal keys build identical networks, so the same recipe and
- * seed train them to identical weights.
- */
-export function networkKey(space: SearchSpace, arch: Architecture): string {
-  const { multipliers: _multipliers, ...layers } = scaleNetwork(space, arch);
-  return JSON.stringify(layers);
-}
-
 export function scaleNetwork(space: SearchSpace, arch: Architecture): ScaledNetwork {
   const w = arch.width;
   let size = arch.resolution;
@@ -123,6 +112,17 @@ export function scaleNetwork(space: SearchSpace, arch: Architecture): ScaledNetw
     depths,
     multipliers: { depth: arch.depth, width: arch.width, resolution: arch.resolution },
   };
+}
+
+/**
+ * What makes two architectures the same network: every resolved layer, the input and the head, without the
+ * multipliers that led there (different (d, w, r) can round to the very same layers, e.g. a compound
+ * baseline landing on its searched partner). Equal keys build identical networks, so the same recipe and
+ * seed train them to identical weights.
+ */
+export function networkKey(space: SearchSpace, arch: Architecture): string {
+  const { multipliers: _multipliers, ...layers } = scaleNetwork(space, arch);
+  return JSON.stringify(layers);
 }
 
 /** One layer slot of the super-supernet: the largest shapes any sub-network asks of it. */
