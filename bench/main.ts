@@ -209,9 +209,9 @@ async function child(): Promise<void> {
 }
 
 /** Ours in a layout: `processes` copies of this script in child mode, `threads` threads each; rates summed. */
-async function runOurs(kind: BackendKind, preset: string, batch: number, steps: number, threads: number, processes: number): Promise<Rates> {
-  const args = [...process.execArgv, __filename, '--child', '--backends', kind, '--presets', preset, '--batch', String(batch),
-    '--recal-batch', String(batchesFor(batch).recalibrate), '--eval-batch', String(batchesFor(batch).evaluate),
+async function runOurs(kind: BackendKind, preset: string, b: Batches, steps: number, threads: number, processes: number): Promise<Rates> {
+  const args = [...process.execArgv, __filename, '--child', '--backends', kind, '--presets', preset, '--batch', String(b.train),
+    '--recal-batch', String(b.recalibrate), '--eval-batch', String(b.evaluate),
     '--threads', String(threads), '--steps', String(steps)];
   const lines = await runTogether(processes, () => spawn(process.execPath, args, { stdio: 'pipe' }), PHASES.length);
   return sumRates(lines.map((l) => JSON.parse(l) as Rates));
@@ -295,7 +295,7 @@ async function wholeMachine(layouts: Array<[number, number]>, steps: number, rep
           const key = `${p}x${t}`;
           const pr = await runPeer(preset, b, steps, t, p);
           if (pr) peer.set(key, [...(peer.get(key) ?? []), pr]);
-          mine.set(key, [...(mine.get(key) ?? []), await runOurs(kind, preset, batch, steps, t, p)]);
+          mine.set(key, [...(mine.get(key) ?? []), await runOurs(kind, preset, b, steps, t, p)]);
         }
       }
       const med = (runs: Rates[] | undefined, phase: Phase): number | null => (runs && runs.length > 0 ? median(runs.map((r) => r[phase])) : null);
