@@ -290,6 +290,12 @@ export const ResourcesSchema = z.object({
     compute: z.string().min(1).default('scalenet-cpu'),
     /** Light activities: data preparation, reports, manifests. */
     light: z.string().min(1).default('scalenet-cpu'),
+    /**
+     * Supernet training epochs; absent = `compute`. A queue of its own lets that one long sequential activity
+     * run on a worker that uses every core (or a GPU) while evaluations and retrainings run on one-thread
+     * workers, one per core (`scalenet demo` does this: bench/README.md, "Whole machine").
+     */
+    supernet: z.string().min(1).optional(),
   }).strict().prefault({}),
   /**
    * Chunks of candidates evaluated concurrently during the search (one per worker process that can take
@@ -297,6 +303,13 @@ export const ResourcesSchema = z.object({
    * core count, resolved by the CLI when the run starts.
    */
   evaluationConcurrency: z.union([positiveInt.max(MAX.evaluationConcurrency), z.literal('auto')]).default('auto'),
+  /**
+   * Most models retrained at once (largest first). `auto` or absent: one more than the submitting machine's
+   * cores, resolved by the CLI, so that the smallest model trains beside the large ones on one-thread workers
+   * instead of alone at the end (the demo's retraining: bench/README.md, "Worker layout"). Runs recorded
+   * before this field existed keep their rule (as many as `evaluationConcurrency`).
+   */
+  retrainConcurrency: z.union([positiveInt.max(MAX.evaluationConcurrency), z.literal('auto')]).optional(),
   /**
    * Retry budget per activity kind for transient failures (input, format, integrity and invariant errors never
    * retry): at most `maximumAttempts` attempts, and all of them within `scheduleToCloseSeconds` of the first.
@@ -460,8 +473,16 @@ export function resolveSpace(config: RunConfig): SearchSpace {
  */
 export function withMachineDefaults(config: RunConfig, cores: number): RunConfig {
   const r = config.resources;
-  if (r.evaluationConcurrency !== 'auto') return config;
-  return { ...config, resources: { ...r, evaluationConcurrency: Math.max(1, Math.floor(cores)) } };
+  const n = Math.max(1, Math.floor(cores));
+  if (r.evaluationConcurrency !== 'auto' && typeof r.retrainConcurrency === 'number') return config;
+  return {
+    ...config,
+    resources: {
+      ...r,
+      evaluationConcurrency: r.evaluationConcurrency === 'auto' ? n : r.evaluationConcurrency,
+      retrainConcurrency: typeof r.retrainConcurrency === 'number' ? r.retrainConcurrency : n + 1,
+    },
+  };
 }
 
 /** Evaluation chunks per search batch: the config's number; `auto` left unresolved counts as 1. */
@@ -471,12 +492,21 @@ export function evaluationConcurrency(config: RunConfig): number {
 }
 
 /**
- * Retraining children running at once: as many as evaluation chunks (the number of compute activities the run
- * was sized for; the CLI resolves `auto` to the core count); `auto` left unresolved sets no limit.
+ * Retraining children running at once: `retrainConcurrency` when resolved (the CLI makes it cores + 1);
+ * otherwise, as runs recorded before that field did, as many as evaluation chunks, and no limit when that is
+ * an unresolved `auto` too.
  */
 export function retrainConcurrency(config: RunConfig): number {
+  const own = (config.resources as { retrainConcurrency?: number | 'auto' }).retrainConcurrency;
+  if (typeof own === 'number') return own;
   const c = config.resources.evaluationConcurrency;
   return c === 'auto' ? Number.POSITIVE_INFINITY : c;
+}
+
+/** The task queue of supernet training epochs: its own when configured, else the compute queue. */
+export function supernetQueue(config: RunConfig): string {
+  const q = config.resources.taskQueues as { compute: string; supernet?: string };
+  return q.supernet ?? q.compute;
 }
 
 /** SHA-256 (hex) of the config's canonical JSON with defaults applied: equal meaning, equal hash. */

@@ -78,9 +78,16 @@ async function main(): Promise<number> {
         SCALENET_TEST_STATE_DIR: stateDir,
       });
     }
-    // One file at a time: integration tests start workers and servers, and CI has 2 cores.
-    const testCode = await exec(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...nodeTestFlags, ...files], env);
-    return Math.max(testCode, ...checks) === 0 ? 0 : 1;
+    // Unit test files two at a time (many wait on child processes they spawn); integration test files one at a
+    // time: they start workers against shared servers, and CI has 2 cores.
+    const unit = files.filter((f) => !f.startsWith(join('test', 'integration')));
+    const integration = files.filter((f) => f.startsWith(join('test', 'integration')));
+    const codes: number[] = [];
+    for (const [group, concurrency] of [[unit, 2], [integration, 1]] as const) {
+      if (group.length === 0) continue;
+      codes.push(await exec(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...nodeTestFlags, ...group], env));
+    }
+    return Math.max(...codes, ...checks) === 0 ? 0 : 1;
   } finally {
     await cleanup();
   }

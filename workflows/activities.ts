@@ -47,9 +47,9 @@ function heartbeatSeconds(tuning: ActivityTuning): number {
   return s !== undefined && Number.isFinite(s) && s >= MIN_HEARTBEAT_TIMEOUT_SECONDS ? s : 60;
 }
 
-export function computeActivities(config: RunConfig, tuning: ActivityTuning = {}, kind: Exclude<ActivityKind, 'light'> = 'training') {
+export function computeActivities(config: RunConfig, tuning: ActivityTuning = {}, kind: Exclude<ActivityKind, 'light'> = 'training', taskQueue = config.resources.taskQueues.compute) {
   return proxyActivities<Activities>({
-    taskQueue: config.resources.taskQueues.compute,
+    taskQueue,
     startToCloseTimeout: '24 hours',
     heartbeatTimeout: `${heartbeatSeconds(tuning)} seconds`,
     ...retryOptions(config, kind),

@@ -4,6 +4,7 @@
  * makes `resume` skip finished training. Long runs continue-as-new to keep the history small.
  */
 import { continueAsNew, getExternalWorkflowHandle, workflowInfo } from '@temporalio/workflow';
+import { supernetQueue } from '../core/config';
 import type { DataRef, RunContext, SupernetEpochResult } from '../core/pipeline';
 import type { TrainSupernetResult } from '../core/stage-results';
 import { computeActivities, type ActivityTuning } from './activities';
@@ -26,7 +27,7 @@ const EPOCHS_PER_EXECUTION = 100;
 
 export async function trainSupernet(input: TrainSupernetInput): Promise<TrainSupernetResult> {
   const { config } = input;
-  const { trainSupernetEpoch } = computeActivities(config, input.tuning);
+  const { trainSupernetEpoch } = computeActivities(config, input.tuning, 'training', supernetQueue(config));
   const done = input.done ?? [];
   const epochs = config.supernet.epochs;
   const parent = input.parentId ? getExternalWorkflowHandle(input.parentId) : undefined;

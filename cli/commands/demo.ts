@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { up } from '../../infra/local';
 import { ensureDatasets, ensureNativeBackend, ensureTools } from '../../infra/tools';
-import { createWorker } from '../../workers/main';
+import { createWorker, threadEnv } from '../../workers/main';
+import { supernetQueue, type RunConfig } from '../../core/config';
 import { withClients } from '../client';
 import { loadConfigFile } from '../config-file';
 import { followRun } from '../progress';
@@ -18,13 +19,54 @@ import { familyTable, loadResults } from '../results';
 import { writeRunReport } from './report';
 import { newRunId, startRun } from './run';
 
-/** `n` `scalenet worker` processes on `queue`, ended with this process (SCALENET_EXIT_WITH_PARENT). */
-function spawnWorkers(n: number, queue: string): ChildProcess[] {
+/**
+ * `n` `scalenet worker` processes on `queue`, ended with this process (SCALENET_EXIT_WITH_PARENT); with
+ * `threads`, each one's TensorFlow and fused-kernel thread pools get that size (read when TensorFlow starts).
+ */
+function spawnWorkers(n: number, queue: string, threads?: number): ChildProcess[] {
   const bin = join(__dirname, '..', '..', 'bin', 'scalenet.js');
+  const pools = threads === undefined ? {} : threadEnv(threads);
   return Array.from({ length: n }, () => spawn(process.execPath, [bin, 'worker', '--queue', queue], {
-    env: { ...process.env, SCALENET_EXIT_WITH_PARENT: '1' },
+    env: { ...process.env, ...pools, SCALENET_EXIT_WITH_PARENT: '1' },
     stdio: ['ignore', 'ignore', 'inherit'],
   }));
+}
+
+export interface WorkerLayout {
+  /** Processes polling the supernet queue, each using every core (0 when it is the compute queue). */
+  supernetWorkers: number;
+  /** Processes polling the compute queue. */
+  computeWorkers: number;
+  /** Thread pool size of each compute worker process; undefined = TensorFlow's default (every core). */
+  computeThreads?: number;
+  /** Whether this process also takes compute activities (configs whose queues are not separate). */
+  computeInProcess: boolean;
+  description: string;
+}
+
+/**
+ * How the demo uses the machine. Measured on 2 cores (bench/README.md, "Whole machine"): two one-thread
+ * processes do 1.3–1.8× the work of one two-thread process, so evaluations and retraining run on one-thread
+ * workers, cores + 1 of them by default (retraining takes cores + 1 models at once, so the smallest trains beside
+ * the large ones instead of alone at the end); the supernet is one sequential activity, so it gets a process with
+ * every core on a queue of its own. A config without separate queues gets the old layout: this process plus
+ * cores − 1 children, each using every core.
+ */
+export function workerLayout(config: RunConfig, cores: number, workers?: string): WorkerLayout {
+  const q = config.resources.taskQueues;
+  const separate = supernetQueue(config) !== q.compute && q.light !== q.compute && q.light !== supernetQueue(config);
+  const n = Number(workers ?? (separate ? cores + 1 : cores));
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`--workers must be an integer in 1..64, got ${workers}`);
+  if (!separate) {
+    return { supernetWorkers: 0, computeWorkers: n - 1, computeInProcess: true, description: `${n} compute workers (this process + ${n - 1} worker processes), each using every core` };
+  }
+  return {
+    supernetWorkers: 1,
+    computeWorkers: n,
+    computeThreads: 1,
+    computeInProcess: false,
+    description: `workers: 1 supernet process (${cores} threads), ${n} one-thread compute processes, workflows and light work in this one`,
+  };
 }
 
 export function registerDemoCommand(program: Command): void {
@@ -34,7 +76,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--config <file>', 'run config to use instead of the demo one', join(__dirname, '..', '..', 'examples', 'demo.yaml'))
     .option('--id <runId>', 'run id (default: demo-<UTC time>)')
     .option('--json', 'progress as JSON lines', false)
-    .option('--workers <n>', 'compute worker processes, this one included (default: one per core)')
+    .option('--workers <n>', 'one-thread compute worker processes for evaluations and retraining (default: cores + 1)')
     .action(async (o: { config: string; id?: string; json: boolean; workers?: string }) => {
       const log = (m: string) => console.error(m);
       const t0 = Date.now();
@@ -44,17 +86,23 @@ export function registerDemoCommand(program: Command): void {
       const ep = await up({ log });
       log(`servers: Temporal ${ep.temporalAddress}, MinIO ${ep.s3Endpoint} (setup ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
       const config = loadConfigFile(o.config);
-      // One compute worker per core: tensor work blocks its process's event loop, so cores are used by
-      // processes (this one plus cores − 1 children), each taking one activity at a time.
-      const cores = Number(o.workers ?? availableParallelism());
-      if (!Number.isInteger(cores) || cores < 1 || cores > 64) throw new UsageError(`--workers must be an integer in 1..64, got ${o.workers}`);
-      const children = spawnWorkers(cores - 1, config.resources.taskQueues.compute);
-      if (children.length > 0) log(`${cores} compute workers (this process + ${children.length} worker process${children.length > 1 ? 'es' : ''})`);
-      const { worker, connection } = await createWorker({ taskQueue: config.resources.taskQueues.compute });
-      const extra = config.resources.taskQueues.light !== config.resources.taskQueues.compute
-        ? await createWorker({ taskQueue: config.resources.taskQueues.light, maxConcurrentActivities: 4 })
-        : undefined;
-      const running = Promise.all([worker.run(), extra?.worker.run()]);
+      const cores = availableParallelism();
+      const layout = workerLayout(config, cores, o.workers);
+      const children = [
+        ...spawnWorkers(layout.supernetWorkers, supernetQueue(config)),
+        ...spawnWorkers(layout.computeWorkers, config.resources.taskQueues.compute, layout.computeThreads),
+      ];
+      log(layout.description);
+      // This process runs the workflows and the light activities; with a config whose queues are not separate,
+      // it also polls the compute (and supernet) queue itself, as one more compute worker using every core.
+      const queues = layout.computeInProcess
+        ? [...new Set([config.resources.taskQueues.compute, supernetQueue(config), config.resources.taskQueues.light])]
+        : [config.resources.taskQueues.light];
+      const inProcess = await Promise.all(queues.map((taskQueue) => createWorker({
+        taskQueue,
+        maxConcurrentActivities: taskQueue === config.resources.taskQueues.light && taskQueue !== config.resources.taskQueues.compute ? 4 : 1,
+      })));
+      const running = Promise.all(inProcess.map(({ worker }) => worker.run()));
       try {
         const runId = await startRun({ config, runId: o.id ?? newRunId(config) });
         log(`run ${runId} started; follow it from another shell with \`scalenet watch ${runId}\``);
@@ -72,11 +120,9 @@ export function registerDemoCommand(program: Command): void {
         console.log(`next: scalenet history ${runId} | scalenet export ${runId} --model S1 | scalenet down`);
       } finally {
         for (const c of children) c.kill('SIGTERM');
-        worker.shutdown();
-        extra?.worker.shutdown();
+        for (const { worker } of inProcess) worker.shutdown();
         await running;
-        await connection.close();
-        await extra?.connection.close();
+        for (const { connection } of inProcess) await connection.close();
       }
     });
 }

@@ -1,7 +1,7 @@
 /** `scalenet up`, `down` and `worker`: the local servers and the worker process. */
 import type { Command } from 'commander';
 import { defaultStateDir, down, up } from '../../infra/local';
-import { runWorker, TASK_QUEUES } from '../../workers/main';
+import { runWorker, TASK_QUEUES, threadEnv } from '../../workers/main';
 import { UsageError } from '../errors';
 
 function port(value: string): number {
@@ -50,7 +50,14 @@ export function registerInfraCommands(program: Command): void {
       return n;
     }, 1)
     .option('--identity <id>', 'worker identity recorded in history (default pid@host)')
-    .action(async (o: { queue?: string[]; concurrency: number; identity?: string }) => {
+    .option('--threads <n>', 'threads of the tensor work in this process (default: every core); one-thread workers, one per core, evaluate and retrain faster than one worker using every core', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 1024) throw new UsageError(`--threads must be an integer in 1..1024, got ${JSON.stringify(v)}`);
+      return n;
+    })
+    .action(async (o: { queue?: string[]; concurrency: number; identity?: string; threads?: number }) => {
+      // Before the first activity starts TensorFlow, which reads these once.
+      if (o.threads !== undefined) Object.assign(process.env, threadEnv(o.threads));
       await runWorker({ taskQueues: o.queue?.length ? o.queue : [TASK_QUEUES.cpu], maxConcurrentActivities: o.concurrency, identity: o.identity });
     });
 }
