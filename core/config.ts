@@ -292,8 +292,8 @@ export const ResourcesSchema = z.object({
     light: z.string().min(1).default('scalenet-cpu'),
     /**
      * Supernet training epochs; absent = `compute`. A queue of its own lets that one long sequential activity
-     * run on a worker that uses every core (or a GPU) while evaluations and retrainings run on one-thread
-     * workers, one per core (`scalenet demo` does this: bench/README.md, "Whole machine").
+     * run on a worker of its own (a GPU node, or a process using every core) while evaluations and retrainings
+     * run elsewhere (`scalenet worker --queue NAME --threads N`).
      */
     supernet: z.string().min(1).optional(),
   }).strict().prefault({}),
@@ -303,13 +303,6 @@ export const ResourcesSchema = z.object({
    * core count, resolved by the CLI when the run starts.
    */
   evaluationConcurrency: z.union([positiveInt.max(MAX.evaluationConcurrency), z.literal('auto')]).default('auto'),
-  /**
-   * Most models retrained at once (largest first). `auto` or absent: one more than the submitting machine's
-   * cores, resolved by the CLI, so that the smallest model trains beside the large ones on one-thread workers
-   * instead of alone at the end (the demo's retraining: bench/README.md, "Worker layout"). Runs recorded
-   * before this field existed keep their rule (as many as `evaluationConcurrency`).
-   */
-  retrainConcurrency: z.union([positiveInt.max(MAX.evaluationConcurrency), z.literal('auto')]).optional(),
   /**
    * Retry budget per activity kind for transient failures (input, format, integrity and invariant errors never
    * retry): at most `maximumAttempts` attempts, and all of them within `scheduleToCloseSeconds` of the first.
@@ -473,16 +466,8 @@ export function resolveSpace(config: RunConfig): SearchSpace {
  */
 export function withMachineDefaults(config: RunConfig, cores: number): RunConfig {
   const r = config.resources;
-  const n = Math.max(1, Math.floor(cores));
-  if (r.evaluationConcurrency !== 'auto' && typeof r.retrainConcurrency === 'number') return config;
-  return {
-    ...config,
-    resources: {
-      ...r,
-      evaluationConcurrency: r.evaluationConcurrency === 'auto' ? n : r.evaluationConcurrency,
-      retrainConcurrency: typeof r.retrainConcurrency === 'number' ? r.retrainConcurrency : n + 1,
-    },
-  };
+  if (r.evaluationConcurrency !== 'auto') return config;
+  return { ...config, resources: { ...r, evaluationConcurrency: Math.max(1, Math.floor(cores)) } };
 }
 
 /** Evaluation chunks per search batch: the config's number; `auto` left unresolved counts as 1. */
@@ -492,13 +477,10 @@ export function evaluationConcurrency(config: RunConfig): number {
 }
 
 /**
- * Retraining children running at once: `retrainConcurrency` when resolved (the CLI makes it cores + 1);
- * otherwise, as runs recorded before that field did, as many as evaluation chunks, and no limit when that is
- * an unresolved `auto` too.
+ * Retraining children running at once: as many as evaluation chunks (the number of compute activities the run
+ * was sized for; the CLI resolves `auto` to the core count); `auto` left unresolved sets no limit.
  */
 export function retrainConcurrency(config: RunConfig): number {
-  const own = (config.resources as { retrainConcurrency?: number | 'auto' }).retrainConcurrency;
-  if (typeof own === 'number') return own;
   const c = config.resources.evaluationConcurrency;
   return c === 'auto' ? Number.POSITIVE_INFINITY : c;
 }

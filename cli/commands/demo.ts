@@ -45,17 +45,17 @@ export interface WorkerLayout {
 }
 
 /**
- * How the demo uses the machine. Measured on 2 cores (bench/README.md, "Whole machine"): two one-thread
- * processes do 1.3–1.8× the work of one two-thread process, so evaluations and retraining run on one-thread
- * workers, cores + 1 of them by default (retraining takes cores + 1 models at once, so the smallest trains beside
- * the large ones instead of alone at the end); the supernet is one sequential activity, so it gets a process with
- * every core on a queue of its own. A config without separate queues gets the old layout: this process plus
- * cores − 1 children, each using every core.
+ * How the demo uses the machine. A config with the same queue for compute and supernet work (the demo's) gets
+ * one worker per core: this process plus cores − 1 children, each using every core (tensor work blocks a
+ * process's event loop, so cores are used by processes). A config that gives the supernet a queue of its own, and
+ * the light work another, gets one child using every core for the supernet and `cores` one-thread children for
+ * evaluations and retraining. Measured on the demo (bench/README.md, "Worker layouts in the demo"): the same
+ * family in 16.9 min against 16.4–17.0 min with one worker per core, so the demo keeps the simpler layout.
  */
 export function workerLayout(config: RunConfig, cores: number, workers?: string): WorkerLayout {
   const q = config.resources.taskQueues;
   const separate = supernetQueue(config) !== q.compute && q.light !== q.compute && q.light !== supernetQueue(config);
-  const n = Number(workers ?? (separate ? cores + 1 : cores));
+  const n = Number(workers ?? cores);
   if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`--workers must be an integer in 1..64, got ${workers}`);
   if (!separate) {
     return { supernetWorkers: 0, computeWorkers: n - 1, computeInProcess: true, description: `${n} compute workers (this process + ${n - 1} worker processes), each using every core` };
@@ -76,7 +76,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--config <file>', 'run config to use instead of the demo one', join(__dirname, '..', '..', 'examples', 'demo.yaml'))
     .option('--id <runId>', 'run id (default: demo-<UTC time>)')
     .option('--json', 'progress as JSON lines', false)
-    .option('--workers <n>', 'one-thread compute worker processes for evaluations and retraining (default: cores + 1)')
+    .option('--workers <n>', 'compute worker processes (default: one per core; this process is one of them unless the config gives the supernet and light work queues of their own)')
     .action(async (o: { config: string; id?: string; json: boolean; workers?: string }) => {
       const log = (m: string) => console.error(m);
       const t0 = Date.now();

@@ -25,6 +25,7 @@ import { CheckpointStore } from '../../storage/checkpoints';
 import type { ArtifactStore } from '../../storage/store';
 import type { RunConfig } from '../../core/config';
 import { eventually, repoRoot, skipWithoutServers, spawnWorker, testClient, testStore, uniqueId } from '../helpers/env';
+import { threadEnv } from '../../workers/main';
 import { comparable, runResults, startTinyRun, TestFleet } from '../helpers/pipeline';
 
 const stateDir = process.env.SCALENET_TEST_STATE_DIR ?? '';
@@ -147,12 +148,17 @@ describe('ScaleNet run on the tiny preset', { skip: skipWithoutServers, timeout:
     const fleet = new TestFleet();
     fleets.push(fleet);
     await fleet.add({ concurrency: 4 });
+    // The supernet on a queue of its own, served by a one-thread worker: its epochs run there and nowhere else.
+    const supernetQueue = `${fleet.queue}-supernet`;
+    const trainer = spawnWorker({ queue: supernetQueue, identity: 'test-supernet-worker', env: threadEnv(1) });
+    fleet.workers.push(trainer);
+    await trainer.ready;
     const runId = uniqueId('tiny-calibration');
     await startTinyRun(client, fleet, runId, (c) => ({
       ...c,
       retraining: { ...c.retraining, seeds: 2, levels: [0, 1] },
       calibration: { subnets: 3, steps: 4, testImages: 128 },
-      resources: { ...c.resources, evaluationConcurrency: 4, checkpointsKept: 1 },
+      resources: { ...c.resources, taskQueues: { ...c.resources.taskQueues, supernet: supernetQueue }, evaluationConcurrency: 4, checkpointsKept: 1 },
     }));
     const r = await runResults(client, store, runId);
     assert.deepEqual(searchPart(r), searchPart(reference));
@@ -176,6 +182,9 @@ describe('ScaleNet run on the tiny preset', { skip: skipWithoutServers, timeout:
     const h = await runHistory(client, runId);
     const children = new Set(h.entries.map((e) => e.workflowId));
     for (const id of ['calibration.C1', 'calibration.C3', 'retrain.S1', 'retrain.S1.seed2']) assert.ok(children.has(`${runId}.${id}`), `history has ${id}`);
+    const workersOf = (activity: string) => [...new Set(h.entries.filter((e) => e.activity === activity).map((e) => e.worker))];
+    assert.deepEqual(workersOf('trainSupernetEpoch'), ['test-supernet-worker']);
+    assert.deepEqual(workersOf('evaluateCandidates'), ['test-worker-1']);
     // Four evaluations at once in one worker process: none fails or times out.
     const evaluations = h.entries.filter((e) => e.activity === 'evaluateCandidates');
     assert.ok(evaluations.length >= 4, `only ${evaluations.length} evaluation activities`);
