@@ -66,7 +66,9 @@ describe('reusing a trained super-supernet', { skip: skipWithoutServers, timeout
     store = await testStore();
     work = await mkdtemp(join(tmpdir(), 'scalenet-reuse-'));
     await fleet.add();
-    base = tinyConfig(fleet.queue);
+    // S0 alone is retrained: reuse is about the supernet and the search (pipeline.test.ts covers the fan-out).
+    const tiny = tinyConfig(fleet.queue);
+    base = { ...tiny, retraining: { ...tiny.retraining, levels: [0] } };
     const started = await scalenet('run', await writeConfig('tiny.json', base), '--id', sourceId, '--detach');
     assert.equal(started.code, 0, started.stderr);
     source = await runResults(client, store, sourceId);
