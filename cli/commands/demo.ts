@@ -58,7 +58,7 @@ export function workerLayout(config: RunConfig, cores: number, workers?: string)
   const n = Number(workers ?? cores);
   if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`--workers must be an integer in 1..64, got ${workers}`);
   if (!separate) {
-    return { supernetWorkers: 0, computeWorkers: n - 1, computeInProcess: true, description: `${n} compute workers (this process + ${n - 1} worker processes), each using every core` };
+    return { supernetWorkers: 0, computeWorkers: n - 1, computeInProcess: true, description: n === 1 ? '1 compute worker (this process)' : `${n} compute workers (this process + ${n - 1} worker process${n > 2 ? 'es' : ''}), each using every core` };
   }
   return {
     supernetWorkers: 1,
