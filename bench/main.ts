@@ -34,7 +34,7 @@ import type { Architecture } from '../core/arch';
 import { getPreset } from '../core/presets';
 import { scaleNetwork } from '../core/scaling';
 import { BatchStream, batchToTensor } from '../data';
-import { initBackend, type BackendKind } from '../nn/backend';
+import { initBackend, threadEnv, type BackendKind } from '../nn/backend';
 import { FoldedNetwork, predictFolded, recalibrateBn } from '../nn/evaluate';
 import { BENCH_SUBNETS, benchFixture, option } from './common';
 
@@ -188,9 +188,7 @@ async function measure(backend: string, preset: string, b: Batches, steps: numbe
 
 /** Sets the thread counts of every pool; must run before tfjs-node loads (they are read once). */
 function setThreads(threads: number): void {
-  process.env.TF_NUM_INTRAOP_THREADS = String(threads);
-  process.env.TF_NUM_INTEROP_THREADS = String(threads);
-  process.env.SCALENET_KERNEL_THREADS = String(threads);
+  Object.assign(process.env, threadEnv(threads));
 }
 
 /** Whole-machine mode's child: one process of a layout, phases released by the parent. */

@@ -487,7 +487,7 @@ export function retrainConcurrency(config: RunConfig): number {
 
 /** The task queue of supernet training epochs: its own when configured, else the compute queue. */
 export function supernetQueue(config: RunConfig): string {
-  const q = config.resources.taskQueues as { compute: string; supernet?: string };
+  const q = config.resources.taskQueues;
   return q.supernet ?? q.compute;
 }
 

@@ -82,6 +82,15 @@ export async function initBackend(kind: BackendKind = 'auto', args: InitBackendA
   return name;
 }
 
+/**
+ * Environment that sizes a process's tensor thread pools: TensorFlow's intra- and inter-op pools and the fused
+ * kernels' pool. TensorFlow reads it once, when it starts (the first op), so it must be set before that.
+ */
+export function threadEnv(threads: number): Record<string, string> {
+  const n = String(threads);
+  return { TF_NUM_INTRAOP_THREADS: n, TF_NUM_INTEROP_THREADS: n, SCALENET_KERNEL_THREADS: n };
+}
+
 /** Name of the active backend, e.g. for benchmark records. */
 export function backendName(): string {
   return tf.getBackend();

@@ -25,14 +25,6 @@ export function storeFromSettings(s: Settings): ArtifactStore {
   return new ArtifactStore({ endpoint: s.s3Endpoint, accessKey: s.s3AccessKey, secretKey: s.s3SecretKey, bucket: s.bucket });
 }
 
-/**
- * Environment that sizes a worker process's tensor thread pools: TensorFlow's intra- and inter-op pools and
- * the fused kernels' pool. TensorFlow reads it when it starts (the first activity), so it must be set before.
- */
-export function threadEnv(threads: number): Record<string, string> {
-  return { TF_NUM_INTRAOP_THREADS: String(threads), TF_NUM_INTEROP_THREADS: '1', SCALENET_KERNEL_THREADS: String(threads) };
-}
-
 let runtimeInstalled = false;
 
 /** Worker logs at WARN unless SCALENET_LOG_LEVEL says otherwise (Temporal's INFO lines drown progress output). */

@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { up } from '../../infra/local';
 import { ensureDatasets, ensureNativeBackend, ensureTools } from '../../infra/tools';
-import { createWorker, threadEnv } from '../../workers/main';
+import { threadEnv } from '../../nn/backend';
+import { createWorker } from '../../workers/main';
 import { supernetQueue, type RunConfig } from '../../core/config';
 import { withClients } from '../client';
 import { loadConfigFile } from '../config-file';
@@ -39,8 +40,11 @@ export interface WorkerLayout {
   computeWorkers: number;
   /** Thread pool size of each compute worker process; undefined = TensorFlow's default (every core). */
   computeThreads?: number;
-  /** Whether this process also takes compute activities (configs whose queues are not separate). */
-  computeInProcess: boolean;
+  /**
+   * Queues this process polls, and how many activities it takes from each: always the workflows and light work;
+   * with a config whose queues are not separate, the compute (and supernet) queue too, as a compute worker.
+   */
+  inProcess: { taskQueue: string; maxConcurrentActivities: number }[];
   description: string;
 }
 
@@ -54,17 +58,26 @@ export interface WorkerLayout {
  */
 export function workerLayout(config: RunConfig, cores: number, workers?: string): WorkerLayout {
   const q = config.resources.taskQueues;
-  const separate = supernetQueue(config) !== q.compute && q.light !== q.compute && q.light !== supernetQueue(config);
+  const supernet = supernetQueue(config);
+  const separate = supernet !== q.compute && q.light !== q.compute && q.light !== supernet;
   const n = Number(workers ?? cores);
   if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`--workers must be an integer in 1..64, got ${workers}`);
+  // Light activities are short and mostly wait on the store: several at once, unless they share a compute queue.
+  const light = { taskQueue: q.light, maxConcurrentActivities: q.light === q.compute ? 1 : 4 };
   if (!separate) {
-    return { supernetWorkers: 0, computeWorkers: n - 1, computeInProcess: true, description: n === 1 ? '1 compute worker (this process)' : `${n} compute workers (this process + ${n - 1} worker process${n > 2 ? 'es' : ''}), each using every core` };
+    const tensorQueues = [...new Set([q.compute, supernet])].filter((t) => t !== q.light);
+    return {
+      supernetWorkers: 0,
+      computeWorkers: n - 1,
+      inProcess: [...tensorQueues.map((taskQueue) => ({ taskQueue, maxConcurrentActivities: 1 })), light],
+      description: n === 1 ? '1 compute worker (this process)' : `${n} compute workers (this process + ${n - 1} worker process${n > 2 ? 'es' : ''}), each using every core`,
+    };
   }
   return {
     supernetWorkers: 1,
     computeWorkers: n,
     computeThreads: 1,
-    computeInProcess: false,
+    inProcess: [light],
     description: `workers: 1 supernet process (${cores} threads), ${n} one-thread compute processes, workflows and light work in this one`,
   };
 }
@@ -93,15 +106,7 @@ export function registerDemoCommand(program: Command): void {
         ...spawnWorkers(layout.computeWorkers, config.resources.taskQueues.compute, layout.computeThreads),
       ];
       log(layout.description);
-      // This process runs the workflows and the light activities; with a config whose queues are not separate,
-      // it also polls the compute (and supernet) queue itself, as one more compute worker using every core.
-      const queues = layout.computeInProcess
-        ? [...new Set([config.resources.taskQueues.compute, supernetQueue(config), config.resources.taskQueues.light])]
-        : [config.resources.taskQueues.light];
-      const inProcess = await Promise.all(queues.map((taskQueue) => createWorker({
-        taskQueue,
-        maxConcurrentActivities: taskQueue === config.resources.taskQueues.light && taskQueue !== config.resources.taskQueues.compute ? 4 : 1,
-      })));
+      const inProcess = await Promise.all(layout.inProcess.map((w) => createWorker(w)));
       const running = Promise.all(inProcess.map(({ worker }) => worker.run()));
       try {
         const runId = await startRun({ config, runId: o.id ?? newRunId(config) });

@@ -1,7 +1,8 @@
 /** `scalenet up`, `down` and `worker`: the local servers and the worker process. */
 import type { Command } from 'commander';
 import { defaultStateDir, down, up } from '../../infra/local';
-import { runWorker, TASK_QUEUES, threadEnv } from '../../workers/main';
+import { threadEnv } from '../../nn/backend';
+import { runWorker, TASK_QUEUES } from '../../workers/main';
 import { UsageError } from '../errors';
 
 function port(value: string): number {

@@ -25,7 +25,7 @@ import { CheckpointStore } from '../../storage/checkpoints';
 import type { ArtifactStore } from '../../storage/store';
 import type { RunConfig } from '../../core/config';
 import { eventually, repoRoot, skipWithoutServers, spawnWorker, testClient, testStore, uniqueId } from '../helpers/env';
-import { threadEnv } from '../../workers/main';
+import { threadEnv } from '../../nn/backend';
 import { comparable, runResults, startTinyRun, TestFleet } from '../helpers/pipeline';
 
 const stateDir = process.env.SCALENET_TEST_STATE_DIR ?? '';

@@ -15,7 +15,9 @@ const withQueues = (c: RunConfig, taskQueues: Record<string, string>): RunConfig
 describe('demo worker layout', () => {
   it('one queue for all tensor work (the demo): this process and cores − 1 children, every core each', () => {
     assert.equal(supernetQueue(demo), demo.resources.taskQueues.compute);
-    assert.deepEqual({ ...workerLayout(demo, 2), description: '' }, { supernetWorkers: 0, computeWorkers: 1, computeInProcess: true, description: '' });
+    assert.deepEqual({ ...workerLayout(demo, 2), description: '' }, {
+      supernetWorkers: 0, computeWorkers: 1, inProcess: [{ taskQueue: 'scalenet-cpu', maxConcurrentActivities: 1 }], description: '',
+    });
     assert.equal(workerLayout(demo, 4, '1').computeWorkers, 0);
   });
 
@@ -23,13 +25,14 @@ describe('demo worker layout', () => {
     const c = withQueues(demo, { compute: 'c', light: 'l', supernet: 's' });
     assert.equal(supernetQueue(c), 's');
     const l = workerLayout(c, 2);
-    assert.deepEqual([l.supernetWorkers, l.computeWorkers, l.computeThreads, l.computeInProcess], [1, 2, 1, false]);
+    assert.deepEqual([l.supernetWorkers, l.computeWorkers, l.computeThreads], [1, 2, 1]);
+    assert.deepEqual(l.inProcess, [{ taskQueue: 'l', maxConcurrentActivities: 4 }], 'this process takes no tensor work');
     assert.equal(workerLayout(c, 2, '5').computeWorkers, 5);
   });
 
   it('a supernet queue shared with the light one keeps everything in reach of this process', () => {
     const c = withQueues(demo, { compute: 'c', light: 'l', supernet: 'l' });
-    assert.equal(workerLayout(c, 2).computeInProcess, true);
+    assert.deepEqual(workerLayout(c, 2).inProcess, [{ taskQueue: 'c', maxConcurrentActivities: 1 }, { taskQueue: 'l', maxConcurrentActivities: 4 }]);
   });
 
   it('refuses a worker count that is not an integer in 1..64', () => {
