@@ -358,6 +358,30 @@ void bn_act_train(void* kernel, TF_OpKernelContext* ctx) {
 // ScaleNetBnActTrainGrad: (dz, x, γ, β, μ_B, σ²_B) → (dx, dγ, dβ), the standard batch-norm backward through the
 // batch statistics, preceded by the h-swish derivative when the forward applied it.
 
+// One row of the backward's first pass: dy = dz · act'(y) into dy, and its per-channel sums into pdy (Σdy) and
+// pdyx (Σ dy·x̂). A function of its own with restrict pointers: inside the lambda GCC could not prove that the
+// stores to dy leave the other arrays alone and kept this loop scalar (the same operations, vectorized over
+// channels: every channel's sums still run over the rows in order, so the bits are unchanged).
+inline void bn_grad_row(const float* __restrict dz, const float* __restrict x, float* __restrict dy, float* __restrict pdy,
+                        float* __restrict pdyx, const float* __restrict scale, const float* __restrict shift,
+                        const float* __restrict m, const float* __restrict inv, int64_t c, bool act) {
+  if (act) {
+    for (int64_t j = 0; j < c; j++) {
+      const float d = dz[j] * hswish_grad(x[j] * scale[j] + shift[j]);
+      dy[j] = d;
+      pdy[j] += d;
+      pdyx[j] += d * ((x[j] - m[j]) * inv[j]);
+    }
+  } else {
+    for (int64_t j = 0; j < c; j++) {
+      const float d = dz[j];
+      dy[j] = d;
+      pdy[j] += d;
+      pdyx[j] += d * ((x[j] - m[j]) * inv[j]);
+    }
+  }
+}
+
 void bn_act_train_grad(void* kernel, TF_OpKernelContext* ctx) {
   const auto* a = static_cast<Attrs*>(kernel);
   Input dz, x, gamma, beta, mean, var;
@@ -379,27 +403,9 @@ void bn_act_train_grad(void* kernel, TF_OpKernelContext* ctx) {
   float* dxd = dx.data();
   // part[j] accumulates Σdy, part[c + j] Σ dy·x̂.
   const std::vector<double> sums = channel_sums(rows, c, 2, [&](int64_t r0, int64_t r1, float* part) {
-    float* pdy = part;
-    float* pdyx = part + c;
     for (int64_t r = r0; r < r1; r++) {
-      const float* xr = xd + r * c;
-      const float* dzr = dzd + r * c;
-      float* dyr = dxd + r * c;  // dy parked in dx's buffer until the second pass
-      if (a->hswish) {
-        for (int64_t j = 0; j < c; j++) {
-          const float dy = dzr[j] * hswish_grad(xr[j] * scale[j] + shift[j]);
-          dyr[j] = dy;
-          pdy[j] += dy;
-          pdyx[j] += dy * ((xr[j] - m[j]) * inv[j]);
-        }
-      } else {
-        for (int64_t j = 0; j < c; j++) {
-          const float dy = dzr[j];
-          dyr[j] = dy;
-          pdy[j] += dy;
-          pdyx[j] += dy * ((xr[j] - m[j]) * inv[j]);
-        }
-      }
+      // dy parked in dx's buffer until the second pass
+      bn_grad_row(dzd + r * c, xd + r * c, dxd + r * c, part, part + c, scale.data(), shift.data(), m, inv.data(), c, a->hswish);
     }
   });
   // dx = γ·inv/M · (M·dy − Σdy − x̂·Σ(dy·x̂))
