@@ -600,17 +600,33 @@ bool se_shapes(TF_OpKernelContext* ctx, const Input& x, const Input& w1, const I
 // The mask of h-sigmoid's ReLU6 gradient as tfjs defines it (0 < u + 3 ≤ 6).
 inline float hsigmoid_mask(float u) { return (u + 3.0f > 0.0f && u + 3.0f <= 6.0f) ? 1.0f : 0.0f; }
 
+// Row loops of squeeze-excite (restrict pointers, see affine_act_rows).
+void bias_hswish_rows(const float* __restrict x, const float* __restrict bias, float* __restrict y, int64_t rows, int64_t c) {
+  for (int64_t p = 0; p < rows; p++)
+    for (int64_t j = 0; j < c; j++) y[p * c + j] = hswish(x[p * c + j] + bias[j]);
+}
+void scale_rows(const float* __restrict x, const float* __restrict gate, float* __restrict y, int64_t rows, int64_t c) {
+  for (int64_t p = 0; p < rows; p++)
+    for (int64_t j = 0; j < c; j++) y[p * c + j] = x[p * c + j] * gate[j];
+}
+void scale_rows_in_place(float* __restrict y, const float* __restrict gate, int64_t rows, int64_t c) {
+  for (int64_t p = 0; p < rows; p++)
+    for (int64_t j = 0; j < c; j++) y[p * c + j] = y[p * c + j] * gate[j];
+}
+// dx = dy·gate + ds per channel (the squeeze-excite backward's last pass).
+void scale_add_rows(const float* __restrict dy, const float* __restrict gate, const float* __restrict ds, float* __restrict dx, int64_t rows,
+                    int64_t c) {
+  for (int64_t p = 0; p < rows; p++)
+    for (int64_t j = 0; j < c; j++) dx[p * c + j] = dy[p * c + j] * gate[j] + ds[j];
+}
+
 // Forward of image i: fills s, hpre, gpre (each for this image) and writes y = x · gate. With `bias`, x is first
 // replaced by h-swish(x + bias) (ScaleNetBiasAct's values, written to y and scaled there in place).
 void se_forward_image(const SeShapes& sh, const float* xi, const float* w1, const float* b1, const float* w2, const float* b2,
                       float* s, float* hpre, float* gpre, float* yi, const float* bias = nullptr) {
   const int64_t hw = sh.hw, c = sh.c, se = sh.se;
-  if (bias) {
-    for (int64_t p = 0; p < hw; p++)
-      for (int64_t j = 0; j < c; j++) yi[p * c + j] = hswish(xi[p * c + j] + bias[j]);
-    xi = yi;
-  }
-  image_channel_mean(xi, hw, c, s);
+  if (bias) bias_hswish_rows(xi, bias, yi, hw, c);
+  image_channel_mean(bias ? yi : xi, hw, c, s);
   std::vector<float> hidden(static_cast<size_t>(se), 0.0f), gate(static_cast<size_t>(c), 0.0f);
   for (int64_t j = 0; j < c; j++)
     for (int64_t k = 0; k < se; k++) hidden[k] += s[j] * w1[j * se + k];
@@ -624,8 +640,11 @@ void se_forward_image(const SeShapes& sh, const float* xi, const float* w1, cons
     gpre[j] = gate[j] + b2[j];
     gate[j] = hsigmoid(gpre[j]);
   }
-  for (int64_t p = 0; p < hw; p++)
-    for (int64_t j = 0; j < c; j++) yi[p * c + j] = xi[p * c + j] * gate[j];
+  if (bias) {
+    scale_rows_in_place(yi, gate.data(), hw, c);  // y holds h-swish(x + bias)
+  } else {
+    scale_rows(xi, gate.data(), yi, hw, c);
+  }
 }
 
 void se_forward(TF_OpKernelContext* ctx, bool training) {
@@ -719,9 +738,7 @@ void se_train_grad(void*, TF_OpKernelContext* ctx) {
       gate[j] = hsigmoid(g[j]);
     }
     // dx = dy·gate (the scaling) + ds / (H·W) (the mean).
-    float* dxi = dx.data() + i * hw * c;
-    for (int64_t p = 0; p < hw; p++)
-      for (int64_t j = 0; j < c; j++) dxi[p * c + j] = dyi[p * c + j] * gate[j] + ds[j];
+    scale_add_rows(dyi, gate.data(), ds.data(), dx.data() + i * hw * c, hw, c);
   });
   // Weight and bias gradients, each element summed over images in order (image 0 first, as one thread would);
   // the rows of dw2 (with db1) and of dw1 (with db2) are independent tasks, so any thread count gives these bits.
