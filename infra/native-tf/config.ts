@@ -74,8 +74,8 @@ export const NATIVE_OPS_SOURCE = join(__dirname, '..', '..', 'nn', 'native', 'sc
 /**
  * Where the compiled fused kernels of a given source live: inside the native entry (they link against its
  * libtensorflow_framework), keyed by the source's sha256, so an edited source is rebuilt and never mistaken for
- * the old one. `SCALENET_NATIVE_OPS` overrides the path (a deployment that ships a prebuilt addon).
+ * the old one. `SCALENET_NATIVE_OPS` overrides the path (a deployment that ships a prebuilt addon; empty = unset).
  */
 export function nativeOpsPath(sourceSha256: string, root: string = cacheRoot()): string {
-  return process.env.SCALENET_NATIVE_OPS ?? join(nativeTfPaths(root).dir, 'ops', `scalenet_ops-${sourceSha256.slice(0, 16)}.node`);
+  return process.env.SCALENET_NATIVE_OPS || join(nativeTfPaths(root).dir, 'ops', `scalenet_ops-${sourceSha256.slice(0, 16)}.node`);
 }

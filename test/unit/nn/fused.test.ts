@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { scaleNetwork } from '../../../core/scaling';
 import { BatchStream, batchToTensor } from '../../../data';
 import { EQUIVALENCE_TOLERANCE, compareFusedToComposite } from '../../../infra/native-tf/equivalence';
+import { ensureNativeOps, vectorFlags } from '../../../infra/native-tf/ops';
 import { initBackend } from '../../../nn/backend';
 import { foldedConvBn, predictFolded, recalibrateBn } from '../../../nn/evaluate';
 import { squeezeExcite } from '../../../nn/forward';
@@ -24,6 +25,11 @@ const skip = native?.skip || (native ? (loadFusedOpsReason() ?? false) : 'no nat
 function loadFusedOpsReason(): string | null {
   const why = loadFusedOps();
   return why === null ? null : `fused kernels not built: ${why}`;
+}
+
+function withoutIsa(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { SCALENET_NATIVE_ISA: _isa, ...rest } = env;
+  return rest;
 }
 
 function maxRelDiff(a: Float32Array, b: Float32Array): number {
@@ -87,6 +93,22 @@ describe('fused native kernels', { skip }, () => {
     assert.match(one, /^[0-9a-f]{64}$/);
     assert.equal(digest(2), one);
     assert.equal(digest(3), one);
+  });
+
+  test('the AVX2 build gives the bits of the portable baseline build', { skip: vectorFlags().length === 0 ? 'this CPU has no AVX2: only the baseline is built' : false }, async () => {
+    process.env.SCALENET_NATIVE_ISA = 'baseline';
+    try {
+      await ensureNativeOps(() => {});
+    } finally {
+      delete process.env.SCALENET_NATIVE_ISA;
+    }
+    const child = join(__dirname, 'fused-threads-child.ts');
+    const digest = (isa: Record<string, string>): string => execFileSync(process.execPath, ['--import', 'tsx', child], {
+      env: { ...withoutIsa(process.env), ...isa, SCALENET_KERNEL_THREADS: '2' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+    }).trim();
+    const baseline = digest({ SCALENET_NATIVE_ISA: 'baseline' });
+    assert.match(baseline, /^[0-9a-f]{64}$/);
+    assert.equal(digest({}), baseline);
   });
 
   test('supernet training steps with fused kernels follow the composite ones (losses, weights, momentum)', async () => {
