@@ -58,14 +58,23 @@ class Pool {
     }
     std::lock_guard<std::mutex> one_job(run_mu_);  // TensorFlow may call kernels from several threads
     Job job{&fn, n};
-    std::unique_lock<std::mutex> lock(mu_);
-    job_ = &job;
-    generation_++;
-    lock.unlock();
-    wake_.notify_all();
+    bool sleeping;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      job_ = &job;
+      generation_++;
+      published_.store(generation_, std::memory_order_release);
+      sleeping = sleepers_ > 0;
+    }
+    if (sleeping) wake_.notify_all();  // workers still spinning from the last job take this one without a wake-up
     const int64_t mine = drain(job);
-    lock.lock();
-    job.done += mine;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      job.done += mine;
+      if (job.done == job.n && job.active == 0) job.complete.store(true, std::memory_order_relaxed);
+    }
+    spin_until([&] { return job.complete.load(std::memory_order_acquire); });
+    std::unique_lock<std::mutex> lock(mu_);
     finished_.wait(lock, [&] { return job.done == job.n && job.active == 0; });
     job_ = nullptr;
   }
@@ -77,7 +86,22 @@ class Pool {
     std::atomic<int64_t> next{0};
     int64_t done = 0;  // guarded by mu_
     int active = 0;    // workers inside drain(); guarded by mu_
+    std::atomic<bool> complete{false};  // done == n && active == 0 was seen (set under mu_): the caller's spin reads it
   };
+
+  // A wake-up costs tens of microseconds in a VM (a futex call and an inter-processor interrupt on each side), as
+  // much as a small kernel's work, and the kernels come in bursts (a BN forward is three jobs back to back). So
+  // both sides first spin for a while (~50 µs) on an atomic before sleeping, as OpenMP runtimes do.
+  template <typename P>
+  static void spin_until(P done) {
+    for (int i = 0; i < kSpinIterations && !done(); i++) cpu_relax();
+  }
+  static void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+  static constexpr int kSpinIterations = 1000;
 
   static int configured_threads() {
     for (const char* var : {"SCALENET_KERNEL_THREADS", "TF_NUM_INTRAOP_THREADS"}) {
@@ -105,8 +129,16 @@ class Pool {
   void loop() {
     uint64_t seen = 0;
     std::unique_lock<std::mutex> lock(mu_);
+    const auto ready = [&] { return generation_ != seen && job_ != nullptr; };
     while (true) {
-      wake_.wait(lock, [&] { return generation_ != seen && job_ != nullptr; });
+      if (!ready()) {
+        lock.unlock();
+        spin_until([&] { return published_.load(std::memory_order_acquire) != seen; });
+        lock.lock();
+        sleepers_++;
+        wake_.wait(lock, ready);
+        sleepers_--;
+      }
       seen = generation_;
       Job& job = *job_;
       job.active++;
@@ -115,7 +147,10 @@ class Pool {
       lock.lock();
       job.done += mine;
       job.active--;
-      if (job.done == job.n && job.active == 0) finished_.notify_all();
+      if (job.done == job.n && job.active == 0) {
+        job.complete.store(true, std::memory_order_release);
+        finished_.notify_all();
+      }
     }
   }
 
@@ -123,7 +158,9 @@ class Pool {
   std::mutex run_mu_, mu_;
   std::condition_variable wake_, finished_;
   Job* job_ = nullptr;
-  uint64_t generation_ = 0;
+  uint64_t generation_ = 0;                  // guarded by mu_
+  std::atomic<uint64_t> published_{0};       // generation_'s last value, for spinning workers
+  int sleepers_ = 0;                         // workers waiting on wake_; guarded by mu_
 };
 
 // Runs fn(r0, r1, task) over row tasks of kTaskRows rows; small tensors run inline (no hand-off cost).
