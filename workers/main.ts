@@ -7,6 +7,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from 
 import { createActivities } from '../activities';
 import { resolveSettings, type Settings } from '../infra/settings';
 import { ArtifactStore } from '../storage/store';
+import { workflowCode } from './bundle';
 
 /** Task queues: GPU work (training) and CPU work (evaluation, orchestration). */
 export const TASK_QUEUES = { cpu: 'scalenet-cpu', gpu: 'scalenet-gpu' } as const;
@@ -48,7 +49,7 @@ export async function createWorker(args: WorkerArgs = {}): Promise<{ worker: Wor
     connection,
     namespace: settings.temporalNamespace,
     taskQueue: args.taskQueue ?? TASK_QUEUES.cpu,
-    workflowsPath: require.resolve('../workflows'),
+    ...(await workflowCode()),
     activities: createActivities({ store }),
     maxConcurrentActivityTaskExecutions: args.maxConcurrentActivities ?? 1,
     // On SIGTERM running activities are cancelled at once; they commit a checkpoint and stop. Past this,
