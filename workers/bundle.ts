@@ -53,14 +53,25 @@ async function pruneOldBundles(dir: string): Promise<void> {
   for (const { f } of bundles.slice(KEEP)) await rm(join(dir, f), { force: true });
 }
 
+type WorkflowCode = { workflowBundle: { codePath: string } } | { workflowsPath: string };
+let cached: Promise<WorkflowCode> | undefined;
+
 /**
  * What `Worker.create` should load the workflows from: the cached bundle of the current sources (built and written
  * atomically when missing, so processes starting together at worst each build it once), or the workflows' path when
- * caching is off.
+ * caching is off. Looked up once per process: a process with workers on several queues hashes and bundles once.
  */
-export async function workflowCode(): Promise<{ workflowBundle: { codePath: string } } | { workflowsPath: string }> {
+export function workflowCode(): Promise<WorkflowCode> {
   const workflowsPath = require.resolve('../workflows');
-  if (process.env.SCALENET_WORKFLOW_BUNDLE_CACHE === '0') return { workflowsPath };
+  if (process.env.SCALENET_WORKFLOW_BUNDLE_CACHE === '0') return Promise.resolve({ workflowsPath });
+  cached ??= cachedBundle(workflowsPath).catch((err: unknown) => {
+    cached = undefined; // a failed write may succeed on the next worker's try
+    throw err;
+  });
+  return cached;
+}
+
+async function cachedBundle(workflowsPath: string): Promise<WorkflowCode> {
   const dir = bundleDir();
   const codePath = join(dir, `workflows-${workflowSourceHash().slice(0, 16)}.js`);
   if (!existsSync(codePath)) {

@@ -24,7 +24,7 @@ export const TF_WHEEL_SHA256 = '7ffb595707a8fb376deaddc768784c7a0242b16cbc6e0639
 /** Marker written into the installed package.json, so `install` can tell our build from any other copy. */
 export const BUILD_MARKER_FIELD = 'scalenetNativeTf';
 
-/** Root of the tool cache: `$SCALENET_CACHE`, else `$XDG_CACHE_HOME/scalenet`, else `~/.cache/scalenet` (as infra/tools.ts). */
+/** Root of the tool cache (servers, native build, workflow bundles): `$SCALENET_CACHE`, else `$XDG_CACHE_HOME/scalenet`, else `~/.cache/scalenet`. */
 export function cacheRoot(): string {
   return process.env.SCALENET_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'scalenet');
 }

@@ -24,7 +24,7 @@ const BASE_FLAGS = ['-std=c++17', '-O3', '-fno-trapping-math', '-ffinite-math-on
  * The vector extension of the build: AVX2 on x86-64 CPUs that have it (8 floats per instruction instead of SSE2's
  * 4; ~5 % off a training step's CPU time, bench/README.md), else the portable baseline. The results are the same
  * bits: every vectorized loop runs over channels, one lane per channel, so a wider vector only does more channels
- * at once, and -mavx2 brings no FMA (test/unit/nn/fused-isa.test.ts builds both and compares their outputs).
+ * at once, and -mavx2 brings no FMA (test/unit/nn/fused.test.ts builds both and compares their outputs).
  * AVX-512 is not used: GCC's code for it changed outputs in their last bits. `SCALENET_NATIVE_ISA=baseline` forces
  * the portable build.
  */
@@ -33,12 +33,18 @@ export function vectorFlags(env: NodeJS.ProcessEnv = process.env, cpuinfo: () =>
   return /^flags\s*:.*\bavx2\b/m.test(cpuinfo()) ? ['-mavx2'] : [];
 }
 
+let cpuinfoText: string | undefined;
+
+/** /proc/cpuinfo, read once per process (every addon path lookup derives the flags). */
 function readCpuinfo(): string {
-  try {
-    return readFileSync('/proc/cpuinfo', 'utf8');
-  } catch {
-    return '';
+  if (cpuinfoText === undefined) {
+    try {
+      cpuinfoText = readFileSync('/proc/cpuinfo', 'utf8');
+    } catch {
+      cpuinfoText = '';
+    }
   }
+  return cpuinfoText;
 }
 
 function cxxFlags(): string[] {

@@ -410,8 +410,6 @@ void bn_act_train(void* kernel, TF_OpKernelContext* ctx) {
 // ScaleNetBnActTrainGrad: (dz, x, γ, β, μ_B, σ²_B) → (dx, dγ, dβ), the standard batch-norm backward through the
 // batch statistics, preceded by the h-swish derivative when the forward applied it.
 
-// One row of the backward's first pass: dy = dz · act'(y) into dy, and its per-channel sums into pdy (Σdy) and
-// pdyx (Σ dy·x̂). (Inside the kernel's lambda this loop stayed scalar.)
 // The backward's second pass for rows [r0, r1): dx = k·(n·dy − Σdy − x̂·Σ(dy·x̂)), dy read from dx's buffer.
 void bn_grad_dx_rows(const float* __restrict x, float* __restrict dx, int64_t r0, int64_t r1, int64_t c, const float* __restrict m,
                      const float* __restrict inv, const float* __restrict k, const float* __restrict fs, const float* __restrict fsx, float n) {
@@ -425,6 +423,8 @@ void bn_grad_dx_rows(const float* __restrict x, float* __restrict dx, int64_t r0
   }
 }
 
+// One row of the backward's first pass: dy = dz · act'(y) into dy, and its per-channel sums into pdy (Σdy) and
+// pdyx (Σ dy·x̂). (Inside the kernel's lambda this loop stayed scalar.)
 inline void bn_grad_row(const float* __restrict dz, const float* __restrict x, float* __restrict dy, float* __restrict pdy,
                         float* __restrict pdyx, const float* __restrict scale, const float* __restrict shift,
                         const float* __restrict m, const float* __restrict inv, int64_t c, bool act) {
