@@ -43,7 +43,7 @@ export function retrainRecipe(config: RunConfig, stepsPerEpoch: number, steps = 
 }
 
 /** BN recalibration used to report a retrained model's accuracy (population statistics). */
-const REPORT_RECALIBRATION = { batches: 10 };
+export const REPORT_RECALIBRATION = { batches: 10 };
 
 export function createRetrainActivities(store: ArtifactStore) {
   return {
