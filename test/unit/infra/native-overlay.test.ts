@@ -5,9 +5,9 @@
  * wasm), so each rule is checked with real folders.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { addedPackages, applyOverlay, isLockTree, overlayDir, saveOverlay, topLevelPackages } from '../../../infra/native-tf/overlay';
 
@@ -62,6 +62,17 @@ describe('native backend overlay', () => {
     assert.equal(JSON.parse(readFileSync(join(nm, 'dep', 'package.json'), 'utf8')).version, '1.0.0');
     // Hard links on one file system: the same inode as the overlay's file.
     assert.equal(statSync(join(nm, '@t/node', 'lib.so')).ino, statSync(join(dir, '@t/node', 'lib.so')).ino);
+  });
+
+  it('keeps the newest three overlays of an entry', async () => {
+    const entry = join(root, 'entry-prune');
+    for (let i = 0; i < 5; i++) {
+      writeFileSync(join(project, 'package-lock.json'), JSON.stringify({ packages: { '': {}, [`node_modules/v${i}`]: {} } }));
+      await saveOverlay(overlayDir(entry, project), nm, ['dep']);
+    }
+    const left = readdirSync(join(entry, 'overlays'));
+    assert.equal(left.length, 3);
+    assert.ok(left.includes(basename(overlayDir(entry, project))), 'the overlay just saved is kept');
   });
 
   it('has no overlay for another lock file', () => {
