@@ -8,10 +8,11 @@
  * process, as Temporal does by default.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { keepNewest } from '../infra/cache';
 import { cacheRoot } from '../infra/native-tf/config';
 
 const repoRoot = join(__dirname, '..');
@@ -45,14 +46,6 @@ function bundleDir(): string {
   return join(cacheRoot(), 'workflow-bundles');
 }
 
-async function pruneOldBundles(dir: string): Promise<void> {
-  const bundles = readdirSync(dir)
-    .filter((f) => /^workflows-[0-9a-f]+\.js$/.test(f))
-    .map((f) => ({ f, t: statSync(join(dir, f)).mtimeMs }))
-    .sort((a, b) => b.t - a.t);
-  for (const { f } of bundles.slice(KEEP)) await rm(join(dir, f), { force: true });
-}
-
 type WorkflowCode = { workflowBundle: { codePath: string } } | { workflowsPath: string };
 let cached: Promise<WorkflowCode> | undefined;
 
@@ -84,7 +77,7 @@ async function cachedBundle(workflowsPath: string): Promise<WorkflowCode> {
     } finally {
       await rm(tmp, { force: true });
     }
-    await pruneOldBundles(dir);
+    await keepNewest(dir, KEEP, (f) => /^workflows-[0-9a-f]+\.js$/.test(f), basename(codePath));
   }
   return { workflowBundle: { codePath } };
 }

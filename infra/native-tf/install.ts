@@ -11,13 +11,13 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BUILD_MARKER_FIELD, TFJS_NODE_VERSION, entryName, nativeTfPaths } from './config';
 import { ensureNativeTfBuild } from './build';
-import { ensureNativeOps, nativeOpsAddonPath } from './ops';
+import { ensureNativeOps, nativeOpsAddonPath, readCpuinfo } from './ops';
 import { addedPackages, applyOverlay, isLockTree, overlayDir, saveOverlay, topLevelPackages } from './overlay';
 
 /** The fused kernels are optional on top of the optional backend: without them it runs composite ops. */
@@ -73,12 +73,7 @@ async function verifyInChild(projectRoot: string): Promise<string> {
  */
 function verificationKey(): string {
   const addon = nativeOpsAddonPath();
-  let cpu = '';
-  try {
-    cpu = (readFileSync('/proc/cpuinfo', 'utf8').match(/^(model name|flags)\s*:.*$/gm) ?? []).slice(0, 2).join('\n');
-  } catch {
-    // not Linux: the key goes without it
-  }
+  const cpu = (readCpuinfo().match(/^(model name|flags)\s*:.*$/gm) ?? []).slice(0, 2).join('\n');
   return createHash('sha256').update([entryName(), addon, existsSync(addon) ? 'addon' : 'no addon', process.versions.modules, process.arch, cpu].join('\n')).digest('hex').slice(0, 16);
 }
 

@@ -35,8 +35,8 @@ export function vectorFlags(env: NodeJS.ProcessEnv = process.env, cpuinfo: () =>
 
 let cpuinfoText: string | undefined;
 
-/** /proc/cpuinfo, read once per process (every addon path lookup derives the flags). */
-function readCpuinfo(): string {
+/** /proc/cpuinfo ('' where there is none), read once per process (every addon path lookup derives the flags). */
+export function readCpuinfo(): string {
   if (cpuinfoText === undefined) {
     try {
       cpuinfoText = readFileSync('/proc/cpuinfo', 'utf8');

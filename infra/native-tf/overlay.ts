@@ -10,10 +10,11 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { keepNewest } from '../cache';
 
 const execFileP = promisify(execFile);
 
@@ -78,6 +79,9 @@ export function overlayDir(entryDir: string, projectRoot: string): string {
 
 const LIST = 'packages.json';
 
+/** Overlays kept per cache entry (each ~200 MB; a lock file that changed leaves its old one behind). */
+const KEEP_OVERLAYS = 3;
+
 /** Copies `packages` (relative to node_modules) into a fresh overlay; the list file is written last. */
 export async function saveOverlay(dir: string, nodeModules: string, packages: readonly string[]): Promise<void> {
   const tmp = `${dir}.tmp-${process.pid}`;
@@ -95,20 +99,7 @@ export async function saveOverlay(dir: string, nodeModules: string, packages: re
     await rm(tmp, { recursive: true, force: true });
     throw err;
   }
-  await pruneOverlays(dirname(dir), dir);
-}
-
-/** Overlays kept per cache entry (each ~200 MB; a lock file that changed leaves its old one behind). */
-const KEEP_OVERLAYS = 3;
-
-/** Deletes all but the newest {@link KEEP_OVERLAYS} overlays in `parent` (never `current`). */
-async function pruneOverlays(parent: string, current: string): Promise<void> {
-  const others = readdirSync(parent)
-    .map((name) => join(parent, name))
-    .filter((p) => p !== current && !p.includes('.tmp-'))
-    .map((p) => ({ p, mtime: statSync(p).mtimeMs }))
-    .sort((a, b) => b.mtime - a.mtime);
-  for (const { p } of others.slice(KEEP_OVERLAYS - 1)) await rm(p, { recursive: true, force: true });
+  await keepNewest(dirname(dir), KEEP_OVERLAYS, (name) => !name.includes('.tmp-'), basename(dir));
 }
 
 /**
