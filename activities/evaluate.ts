@@ -9,7 +9,7 @@ import { Context, CancelledFailure } from '@temporalio/activity';
 import { resolveSpace } from '../core/config';
 import type { EvaluateInput, EvaluateResult } from '../core/pipeline';
 import type { ObjectRef } from '../core/refs';
-import { evaluateSubnetwork, EvaluationCache } from '../nn/evaluate';
+import { evaluateSubnetworks, EvaluationCache } from '../nn/evaluate';
 import { SupernetTrainer } from '../nn/trainer';
 import { CheckpointStore } from '../storage/checkpoints';
 import { ownerRunOf } from '../storage/references';
@@ -119,20 +119,32 @@ export function createEvaluationActivities(store: ArtifactStore) {
         const { trainer, cache } = await keepAlive(entry.loaded, undefined, stall);
         const data = await keepAlive(datasetFromRef(store, input.data, input.config.dataset), undefined, stall);
         const s = input.config.search;
-        const results: EvaluateResult['results'] = [];
-        for (const c of input.candidates) {
-          if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`evaluation stopped after ${results.length} of ${input.candidates.length} candidates`);
-          const r = await keepAlive(evaluateSubnetwork(trainer, c.arch as typeof c.arch & { stages: number[][] }, data, {
-            bn: s.bnRecalibrationBatches > 0 ? 'recalibrate' : 'batch',
-            recalibration: { batches: s.bnRecalibrationBatches, batchSize: s.bnRecalibrationBatchSize, seed: input.config.seed },
-            split: 'minival',
-            batchSize: s.evalBatchSize,
-            cache,
-          }), { done: results.length }, stall);
-          results.push({ id: c.id, fitness: r.accuracy });
-          noteProgress();
-          ctx.heartbeat({ done: results.length });
+        // One pass over the chunk: candidates that share their first layers share that work (nn/evaluate.ts);
+        // every fitness is what the candidate would get alone. Answers go back in the order asked.
+        const archs = input.candidates.map((c) => c.arch as typeof c.arch & { stages: number[][] });
+        const evaluations = evaluateSubnetworks(trainer, archs, data, {
+          bn: s.bnRecalibrationBatches > 0 ? 'recalibrate' : 'batch',
+          recalibration: { batches: s.bnRecalibrationBatches, batchSize: s.bnRecalibrationBatchSize, seed: input.config.seed },
+          split: 'minival',
+          batchSize: s.evalBatchSize,
+          cache,
+        });
+        const fitness = new Map<number, number>();
+        try {
+          for (;;) {
+            if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`evaluation stopped after ${fitness.size} of ${input.candidates.length} candidates`);
+            const next = await keepAlive(evaluations.next(), { done: fitness.size }, stall);
+            if (next.done) break;
+            fitness.set(next.value.index, next.value.result.accuracy);
+            noteProgress();
+            ctx.heartbeat({ done: fitness.size });
+          }
+        } finally {
+          // Frees the prefixes it holds when stopped early. Not awaited: after a stall its current step may never end,
+          // and the return is queued behind it.
+          void evaluations.return(undefined).catch(() => undefined);
         }
+        const results: EvaluateResult['results'] = input.candidates.map((c, i) => ({ id: c.id, fitness: fitness.get(i) as number }));
         return { results, computeSeconds: (Date.now() - t0) / 1000 };
       } finally {
         releaseSupernet(entry);

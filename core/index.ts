@@ -8,6 +8,7 @@ export * from './space';
 export * from './presets';
 export * from './arch';
 export * from './scaling';
+export * from './prefix-sharing';
 export * from './flops';
 export * from './feasibility';
 export * from './sampler';

@@ -6,16 +6,17 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { architectureKey, type Architecture } from '../core/arch';
+import { layerKeys, prefixOrder } from '../core/prefix-sharing';
 import { scaleNetwork, type ScaledNetwork } from '../core/scaling';
 import type { SearchSpace } from '../core/space';
 import type { Dataset } from '../data/dataset';
 import { calibrationBatches, evaluationBatches, splitCount, type StreamingData } from '../data/stream';
 import { batchToTensor } from '../data/tensor';
 import type { ImageSet } from '../data/types';
-import { addResidual, batchStatsConvBn, conv, forwardNetwork, squeezeExcite, storedStatsConvBn, BN_EPSILON, type ConvBn, type ParamLookup } from './forward';
+import { addResidual, batchStatsConvBn, conv, forwardNetwork, squeezeExcite, storedStatsConvBn, BN_EPSILON, type ConvBn, type ForwardArgs, type ParamLookup } from './forward';
 import { fusedBiasActSeInfer, fusedBiasResidual, fusedMomentSums, fusedOpsActive } from './native-ops';
 import { biasAct } from './ops';
-import { bnPrefixes, networkParams } from './params';
+import { bnPrefixes, layerBnPrefixes, networkParams } from './params';
 import { leadingSlice } from './step';
 import { runningNames, type ParamStore } from './store';
 
@@ -98,9 +99,32 @@ export function accumulateMoments(mean: tf.Tensor, variance: tf.Tensor, count: n
  * then var = E[x²] − E[x]². Yields to the event loop between batches.
  */
 export async function recalibrateBn(store: ParamStore, net: ScaledNetwork, train: ImageSet | StreamingData, norm: Dataset['normalization'], args: RecalibrateArgs = {}): Promise<BnStats> {
+  return (await recalibrate(store, net, train, norm, args)).stats;
+}
+
+/** What recalibrating a sub-network up to a layer boundary gave (see core/prefix-sharing.ts). */
+interface RecalibrationPrefix {
+  /** Layers computed. */
+  depth: number;
+  /** The activation at `depth`, one per calibration batch. */
+  acts: tf.Tensor4D[];
+  /** Final statistics of the BN layers before `depth` (owned: dispose with the prefix). */
+  stats: BnStats;
+}
+
+/**
+ * {@link recalibrateBn}, optionally resumed from `resume` (a prefix of this very network: its activations stand in
+ * for the calibration batches and its statistics for those of its layers) and keeping the activations at the
+ * depths in `save` (returned, owned by the caller).
+ */
+async function recalibrate(store: ParamStore, net: ScaledNetwork, train: ImageSet | StreamingData, norm: Dataset['normalization'], args: RecalibrateArgs,
+  resume?: RecalibrationPrefix, save: ReadonlySet<number> = new Set()): Promise<{ stats: BnStats; saved: Map<number, tf.Tensor4D[]> }> {
   const batches = args.batches ?? 10;
-  const stream = calibrationBatches(train, { batchSize: args.batchSize ?? 64, seed: args.seed ?? 0 });
+  const from = resume?.depth ?? 0;
+  if (resume && resume.acts.length !== batches) throw new Error(`recalibration prefix holds ${resume.acts.length} batches, ${batches} asked`);
+  const stream = resume ? undefined : calibrationBatches(train, { batchSize: args.batchSize ?? 64, seed: args.seed ?? 0 });
   const sums = new Map<string, { s1: tf.Tensor; s2: tf.Tensor; n: number }>();
+  const saved = new Map<number, tf.Tensor4D[]>([...save].map((d) => [d, []]));
   // The sub-network's slices of the shared tensors, taken once for all batches (not once per batch and layer).
   const slices = new Map<string, tf.Tensor>();
   const sliced = sliceLookup(store, net);
@@ -115,10 +139,13 @@ export async function recalibrateBn(store: ParamStore, net: ScaledNetwork, train
   try {
     for (let i = 0; i < batches; i++) {
       const resolution = net.input.resolution;
-      const b = stream.next(resolution, new Array<number>(Math.min(stream.lookahead ?? 0, batches - i - 1)).fill(resolution));
-      const batch = b instanceof Promise ? await b : b;
+      let batch: ImageSet | undefined;
+      if (stream) {
+        const b = stream.next(resolution, new Array<number>(Math.min(stream.lookahead ?? 0, batches - i - 1)).fill(resolution));
+        batch = b instanceof Promise ? await b : b;
+      }
       tf.tidy(() => {
-        const x = batchToTensor(batch, norm, net.input.resolution);
+        const x = batch ? batchToTensor(batch, norm, net.input.resolution) : (resume?.acts[i] as tf.Tensor4D);
         const report = (prefix: string, mean: tf.Tensor, variance: tf.Tensor, count: number): void => {
           const prev = sums.get(prefix);
           const next = accumulateMoments(mean, variance, count, prev);
@@ -130,14 +157,23 @@ export async function recalibrateBn(store: ParamStore, net: ScaledNetwork, train
           }
           sums.set(prefix, next);
         };
-        forwardNetwork(net, p, batchStatsConvBn(p, report), x, { scoped: true });
+        const onLayer = (layer: number, h: tf.Tensor4D): boolean => {
+          const keep = saved.get(layer + 1);
+          keep?.push(h);
+          return keep !== undefined;
+        };
+        forwardNetwork(net, p, batchStatsConvBn(p, report), x, { scoped: true, from, onLayer });
       });
       await new Promise((r) => setImmediate(r));
     }
+  } catch (err) {
+    for (const acts of saved.values()) for (const t of acts) t.dispose();
+    throw err;
   } finally {
     for (const [name, t] of slices) if (t !== store.param(name)) t.dispose();
   }
   const layers = new Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D }>();
+  for (const [prefix, s] of resume?.stats.layers ?? []) layers.set(prefix, { mean: tf.clone(s.mean), variance: tf.clone(s.variance) });
   for (const [prefix, { s1, s2, n }] of sums) {
     const stats = tf.tidy(() => {
       const mean = tf.div(s1, n) as tf.Tensor1D;
@@ -148,7 +184,7 @@ export async function recalibrateBn(store: ParamStore, net: ScaledNetwork, train
     s1.dispose();
     s2.dispose();
   }
-  return new BnStats(layers);
+  return { stats: new BnStats(layers), saved };
 }
 
 /**
@@ -216,15 +252,18 @@ export class FoldedNetwork {
     return new FoldedNetwork(net, new Map(names.map((n, i) => [n, values[i] as tf.Tensor])));
   }
 
-  /** Logits [n, classes] for x at the network's resolution. */
-  predict(x: tf.Tensor4D): tf.Tensor2D {
+  /**
+   * Logits [n, classes] for x at the network's resolution; with `from`/`onLayer`, resumed from or handing over
+   * activations at layer boundaries (see ForwardArgs).
+   */
+  predict(x: tf.Tensor4D, resume: Pick<ForwardArgs, 'from' | 'onLayer'> = {}): tf.Tensor2D {
     return tf.tidy(() => {
       const p: ParamLookup = (name) => {
         const t = this.tensors.get(name);
         if (!t) throw new Error(`parameter ${name} is not part of this folded network`);
         return t;
       };
-      return forwardNetwork(this.net, p, foldedConvBn(this.tensors), x, { scoped: true });
+      return forwardNetwork(this.net, p, foldedConvBn(this.tensors), x, { scoped: true, ...resume });
     });
   }
 
@@ -309,6 +348,17 @@ function countCorrect(logits: tf.Tensor2D, labels: Int32Array): number {
   return c;
 }
 
+function evaluationKey(source: WeightSource, arch: Architecture, opts: EvaluateArgs, total: number): string {
+  const bn = opts.bn ?? 'recalibrate';
+  const r = opts.recalibration ?? {};
+  return `${architectureKey(arch)}|bn=${bn}|${bn === 'recalibrate' ? `cal=${r.batches ?? 10}x${r.batchSize ?? 64}@${r.seed ?? 0}|` : ''}${opts.split ?? 'minival'}:${total}|step=${source.step}`;
+}
+
+function imagesToScore(data: Dataset, opts: EvaluateArgs): number {
+  const count = splitCount(data, opts.split ?? 'minival');
+  return Math.min(opts.maxImages ?? count, count);
+}
+
 /**
  * Accuracy of `arch` with the shared weights of `source` (a trainer, or any {space, store, step}).
  * Yields to the event loop between batches.
@@ -316,40 +366,181 @@ function countCorrect(logits: tf.Tensor2D, labels: Int32Array): number {
 export async function evaluateSubnetwork(source: WeightSource, arch: Architecture, data: Dataset, opts: EvaluateArgs = {}): Promise<EvaluationResult> {
   const bn = opts.bn ?? 'recalibrate';
   const split = opts.split ?? 'minival';
-  const count = splitCount(data, split);
-  const total = Math.min(opts.maxImages ?? count, count);
-  const r = opts.recalibration ?? {};
-  const key = `${architectureKey(arch)}|bn=${bn}|${bn === 'recalibrate' ? `cal=${r.batches ?? 10}x${r.batchSize ?? 64}@${r.seed ?? 0}|` : ''}${split}:${total}|step=${source.step}`;
+  const total = imagesToScore(data, opts);
+  const key = evaluationKey(source, arch, opts, total);
   const hit = opts.cache?.get(key);
   if (hit) return { ...hit, cached: true };
   const net = scaleNetwork(source.space, arch);
   let correct = 0;
-  let folded: FoldedNetwork | undefined;
-  try {
-    if (bn !== 'batch') {
-      const stats = bn === 'recalibrate' ? await recalibrateBn(source.store, net, data.streaming ?? data.train, data.normalization, r) : runningStats(source.store, net);
-      try {
-        folded = FoldedNetwork.create(source.store, net, stats);
-      } finally {
-        stats.dispose();
+  if (bn === 'recalibrate') {
+    correct = (await recalibratedAccuracy(source, net, data, opts, total)).correct;
+  } else {
+    const folded = bn === 'running' ? foldedWith(source.store, net, runningStats(source.store, net)) : undefined;
+    try {
+      for await (const batch of evaluationBatches(data, split, net.input.resolution, opts.batchSize ?? 128, total)) {
+        correct += tf.tidy(() => {
+          const x = batchToTensor(batch, data.normalization, net.input.resolution);
+          if (folded) return countCorrect(folded.predict(x), batch.labels);
+          const p = sliceLookup(source.store, net);
+          return countCorrect(forwardNetwork(net, p, batchStatsConvBn(p), x, { scoped: true }), batch.labels);
+        });
+        await new Promise((res) => setImmediate(res));
       }
+    } finally {
+      folded?.dispose();
     }
-    for await (const batch of evaluationBatches(data, split, net.input.resolution, opts.batchSize ?? 128, total)) {
-      const f = folded;
-      correct += tf.tidy(() => {
-        const x = batchToTensor(batch, data.normalization, net.input.resolution);
-        if (f) return countCorrect(f.predict(x), batch.labels);
-        const p = sliceLookup(source.store, net);
-        return countCorrect(forwardNetwork(net, p, batchStatsConvBn(p), x, { scoped: true }), batch.labels);
-      });
-      await new Promise((res) => setImmediate(res));
-    }
-  } finally {
-    folded?.dispose();
   }
   const result: EvaluationResult = { accuracy: correct / total, correct, total, key, cached: false };
   opts.cache?.set(key, result);
   return result;
+}
+
+/** `stats` folded into `net` (the statistics are disposed). */
+function foldedWith(store: ParamStore, net: ScaledNetwork, stats: BnStats): FoldedNetwork {
+  try {
+    return FoldedNetwork.create(store, net, stats);
+  } finally {
+    stats.dispose();
+  }
+}
+
+/** A layer boundary of one sub-network kept while a chunk is evaluated: see {@link evaluateSubnetworks}. */
+interface SharedPrefix extends RecalibrationPrefix {
+  /** The folded network's activation at `depth`, one per evaluation batch, and that batch's labels. */
+  evalActs: tf.Tensor4D[];
+  labels: Int32Array[];
+  bytes: number;
+}
+
+function disposePrefix(s: SharedPrefix): void {
+  for (const t of [...s.acts, ...s.evalActs]) t.dispose();
+  s.stats.dispose();
+}
+
+/**
+ * Correct top-1 count of `net` with BN recalibrated, optionally resumed from a prefix of it and keeping the
+ * activations at the depths in `save` (returned as prefixes, owned by the caller).
+ */
+async function recalibratedAccuracy(source: WeightSource, net: ScaledNetwork, data: Dataset, opts: EvaluateArgs, total: number,
+  resume?: SharedPrefix, save: ReadonlySet<number> = new Set()): Promise<{ correct: number; prefixes: SharedPrefix[] }> {
+  const { stats, saved } = await recalibrate(source.store, net, data.streaming ?? data.train, data.normalization, opts.recalibration ?? {}, resume, save);
+  const perLayer = layerBnPrefixes(net);
+  const prefixes: SharedPrefix[] = [...saved].map(([depth, acts]) => {
+    const names = perLayer.slice(0, depth).flat();
+    const kept = new Map(names.map((n) => {
+      const st = stats.get(n);
+      return [n, { mean: tf.clone(st.mean), variance: tf.clone(st.variance) }];
+    }));
+    return { depth, acts, stats: new BnStats(kept), evalActs: [], labels: [], bytes: 0 };
+  });
+  let correct = 0;
+  try {
+    const folded = foldedWith(source.store, net, stats);
+    const byDepth = new Map(prefixes.map((s) => [s.depth, s]));
+    const onLayer = (layer: number, h: tf.Tensor4D): boolean => {
+      const s = byDepth.get(layer + 1);
+      s?.evalActs.push(h);
+      return s !== undefined;
+    };
+    const score = async (x: () => tf.Tensor4D, labels: Int32Array, from: number): Promise<void> => {
+      correct += tf.tidy(() => countCorrect(folded.predict(x(), { from, onLayer }), labels));
+      for (const s of prefixes) s.labels.push(labels);
+      await new Promise((res) => setImmediate(res));
+    };
+    try {
+      if (resume) {
+        for (let b = 0; b < resume.evalActs.length; b++) await score(() => resume.evalActs[b] as tf.Tensor4D, resume.labels[b] as Int32Array, resume.depth);
+      } else {
+        for await (const batch of evaluationBatches(data, opts.split ?? 'minival', net.input.resolution, opts.batchSize ?? 128, total)) {
+          await score(() => batchToTensor(batch, data.normalization, net.input.resolution), batch.labels, 0);
+        }
+      }
+    } finally {
+      folded.dispose();
+    }
+  } catch (err) {
+    for (const s of prefixes) disposePrefix(s);
+    throw err;
+  }
+  for (const s of prefixes) s.bytes = [...s.acts, ...s.evalActs].reduce((a, t) => a + t.size * 4, 0);
+  return { correct, prefixes };
+}
+
+/** Bytes the activations at `depth` of `net` take for `images` images. */
+function activationBytes(net: ScaledNetwork, depth: number, images: number): number {
+  const [size, channels] = depth === 1 ? [net.stem.outputSize, net.stem.cout] : [net.blocks[depth - 2]?.outputSize ?? 0, net.blocks[depth - 2]?.cout ?? 0];
+  return images * size * size * channels * 4;
+}
+
+/** Memory that {@link evaluateSubnetworks} may hold in shared prefixes, by default. */
+export const DEFAULT_PREFIX_BYTES = 1 << 30;
+
+/**
+ * Evaluates several architectures with the shared weights of `source`, each giving exactly what
+ * {@link evaluateSubnetwork} gives for it alone (same options, same cache), in less time: with BN recalibration,
+ * candidates are taken in the order of their layers (core/prefix-sharing.ts) and the layers a candidate shares
+ * with the one before — the same slices of the same weights on the same images — are not computed again: their
+ * activations (recalibration and evaluation batches) and recalibrated statistics are kept at the depths later
+ * candidates resume from, within `prefixBytes` of memory. Yields each result with its architecture's index, in
+ * the order evaluated (cache hits first).
+ */
+export async function* evaluateSubnetworks(source: WeightSource, archs: readonly Architecture[], data: Dataset, opts: EvaluateArgs = {},
+  prefixBytes = DEFAULT_PREFIX_BYTES): AsyncGenerator<{ index: number; result: EvaluationResult }> {
+  const total = imagesToScore(data, opts);
+  const misses: number[] = [];
+  for (let i = 0; i < archs.length; i++) {
+    const hit = opts.cache?.get(evaluationKey(source, archs[i] as Architecture, opts, total));
+    if (hit) yield { index: i, result: { ...hit, cached: true } };
+    else misses.push(i);
+  }
+  if ((opts.bn ?? 'recalibrate') !== 'recalibrate') {
+    for (const i of misses) yield { index: i, result: await evaluateSubnetwork(source, archs[i] as Architecture, data, opts) };
+    return;
+  }
+  const nets = misses.map((i) => scaleNetwork(source.space, archs[i] as Architecture));
+  const { order, shared } = prefixOrder(nets.map(layerKeys));
+  // later[k]: the depths candidates after position k resume from.
+  const later = order.map((_, k) => new Set(shared.slice(k + 1).filter((d) => d > 0)));
+  const r = opts.recalibration ?? {};
+  const images = (r.batches ?? 10) * (r.batchSize ?? 64) + total;
+  const kept = new Map<number, SharedPrefix>();
+  let held = 0;
+  try {
+    for (let k = 0; k < order.length; k++) {
+      // Kept prefixes are prefixes of the previous candidate; those deeper than what this one shares, or that no
+      // candidate left resumes from, are done with.
+      for (const [d, s] of kept) {
+        if (d > (shared[k] as number) || !(later[k - 1]?.has(d) ?? false)) {
+          disposePrefix(s);
+          held -= s.bytes;
+          kept.delete(d);
+        }
+      }
+      const resume = kept.size > 0 ? kept.get(Math.max(...kept.keys())) : undefined;
+      const net = nets[order[k] as number] as ScaledNetwork;
+      const save = new Set<number>();
+      let budget = held;
+      for (const d of [...(later[k] as Set<number>)].sort((a, b) => a - b)) {
+        if (d <= (resume?.depth ?? 0) || kept.has(d)) continue;
+        const need = activationBytes(net, d, images);
+        if (budget + need > prefixBytes) continue;
+        budget += need;
+        save.add(d);
+      }
+      const { correct, prefixes } = await recalibratedAccuracy(source, net, data, opts, total, resume, save);
+      for (const s of prefixes) {
+        kept.set(s.depth, s);
+        held += s.bytes;
+      }
+      const index = misses[order[k] as number] as number;
+      const arch = archs[index] as Architecture;
+      const result: EvaluationResult = { accuracy: correct / total, correct, total, key: evaluationKey(source, arch, opts, total), cached: false };
+      opts.cache?.set(result.key, result);
+      yield { index, result };
+    }
+  } finally {
+    for (const s of kept.values()) disposePrefix(s);
+  }
 }
 
 /** Logits of `net` for `x` with stored BN statistics (unfolded; for tests and standalone comparison). */

@@ -115,19 +115,44 @@ export interface ForwardArgs {
    * 256-image batch at 40 px exceeds the wasm heap. Must be false under gradient recording. Default false.
    */
   scoped?: boolean;
+  /**
+   * Resume a pass: `x` is the output of layer `from − 1` of this very network (layer 0 is the stem, layer i the
+   * block i − 1; core/prefix-sharing.ts), so layers 0..from−1 are skipped. Default 0: `x` is the input image.
+   */
+  from?: number;
+  /**
+   * Scoped passes only: called with the output of every layer from `from` on, except the head's. Returning true takes
+   * the tensor over: it is kept (tf.keep) and never disposed here; the caller disposes it.
+   */
+  onLayer?: (layer: number, h: tf.Tensor4D) => boolean;
 }
 
 /** Logits [n, classes] of `net` for input x [n, r, r, channels] (already at the network's resolution). */
 export function forwardNetwork(net: ScaledNetwork, p: ParamLookup, convBn: ConvBn, x: tf.Tensor4D, args: ForwardArgs = {}): tf.Tensor2D {
+  const from = args.from ?? 0;
+  if (!Number.isInteger(from) || from < 0 || from > net.blocks.length + 1) throw new RangeError(`forwardNetwork: from must be in 0..${net.blocks.length + 1}, got ${from}`);
+  // Tensors this pass must not dispose: its input and those handed over to onLayer.
+  const owned = new Set<tf.Tensor>([x]);
   const stage = <T extends tf.Tensor>(input: tf.Tensor, f: () => T): T => {
     if (!args.scoped) return f();
     const out = tf.tidy(f);
-    if (input !== x) input.dispose();
+    if (!owned.has(input)) input.dispose();
     return out;
   };
+  const emit = (layer: number, h: tf.Tensor4D): void => {
+    if (args.scoped && args.onLayer?.(layer, h)) {
+      tf.keep(h);
+      owned.add(h);
+    }
+  };
   const inference = args.scoped === true; // scoped passes are never recorded for gradients (see ForwardArgs)
-  let h = stage(x, () => convBn('stem', x, net.stem.stride, false, true));
-  for (const b of net.blocks) {
+  let h = x;
+  if (from === 0) {
+    h = stage(x, () => convBn('stem', x, net.stem.stride, false, true));
+    emit(0, h);
+  }
+  net.blocks.forEach((b, i) => {
+    if (i + 1 < from) return;
     const prefix = prefixOf(b);
     const input = h;
     h = stage(input, () => {
@@ -136,7 +161,8 @@ export function forwardNetwork(net: ScaledNetwork, p: ParamLookup, convBn: ConvB
         : squeezeExcite(p, prefix, convBn(`${prefix}.dw`, y, b.stride, true, true), inference);
       return convBn(`${prefix}.project`, y, 1, false, false, b.residual ? (input as tf.Tensor4D) : undefined);
     });
-  }
+    emit(i + 1, h);
+  });
   const last = h;
   return stage(last, () => {
     const head = convBn('head', last, 1, false, true);

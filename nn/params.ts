@@ -93,16 +93,20 @@ export function superSupernetParams(spec: SuperSupernetSpec): ParamSpec[] {
   return out;
 }
 
+/**
+ * Names of the BN layers of each resumable layer (core/prefix-sharing.ts: the stem, then every block), in forward
+ * order; the head's `head` comes after them.
+ */
+export function layerBnPrefixes(net: ScaledNetwork): string[][] {
+  return [['stem'], ...net.blocks.map((b) => {
+    const p = blockPrefix(b.stage, b.index, b.kernel);
+    return b.expand ? [`${p}.expand`, `${p}.dw`, `${p}.project`] : [`${p}.dw`, `${p}.project`];
+  })];
+}
+
 /** Names of the BN layers (conv prefixes) of a network, in forward order. */
 export function bnPrefixes(net: ScaledNetwork): string[] {
-  const out = ['stem'];
-  for (const b of net.blocks) {
-    const p = blockPrefix(b.stage, b.index, b.kernel);
-    if (b.expand) out.push(`${p}.expand`);
-    out.push(`${p}.dw`, `${p}.project`);
-  }
-  out.push('head');
-  return out;
+  return [...layerBnPrefixes(net).flat(), 'head'];
 }
 
 /** The prefix of a block spec. */

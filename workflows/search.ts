@@ -7,6 +7,7 @@
 import { continueAsNew, getExternalWorkflowHandle, workflowInfo } from '@temporalio/workflow';
 import { evaluationConcurrency, resolveSpace } from '../core/config';
 import type { DataRef, RunContext } from '../core/pipeline';
+import { chunkBySharedPrefix } from '../core/prefix-sharing';
 import type { ObjectRef } from '../core/refs';
 import type { SearchSummary } from '../core/stage-results';
 import { createSearch, isDone, nextCandidates, searchResult, submitFitness, type SearchResult, type SearchState } from '../core/search';
@@ -44,8 +45,9 @@ export async function searchScaling(input: SearchInput): Promise<SearchSummary> 
   const { loadSearchState, saveSearchState, saveSearchResult } = lightActivities(config);
   const parent = input.parentId ? getExternalWorkflowHandle(input.parentId) : undefined;
   let computeSeconds = input.computeSeconds ?? 0;
+  const space = resolveSpace(config);
   let state: SearchState = input.state ?? (await loadSearchState(ctx)) ??
-    deterministic('search could not start', () => createSearch(config.search, resolveSpace(config), config.seed));
+    deterministic('search could not start', () => createSearch(config.search, space, config.seed));
 
   const report = async () => {
     const p = state.phase;
@@ -67,7 +69,9 @@ export async function searchScaling(input: SearchInput): Promise<SearchSummary> 
   await report();
   while (!isDone(state)) {
     const candidates = nextCandidates(state);
-    const parts = chunk(candidates, evaluationConcurrency(config));
+    // Chunks along the candidates' shared first layers, of near-equal cost (core/prefix-sharing.ts). As many as
+    // `chunk` cuts (sometimes fewer than the concurrency), so a search recorded before replays the same commands.
+    const parts = chunkBySharedPrefix(space, candidates, chunk(candidates, evaluationConcurrency(config)).length);
     const answers = await Promise.all(parts.map((c) => evaluateCandidates({ ...ctx, data: input.data, supernet: input.supernet, candidates: c })));
     computeSeconds += answers.reduce((a, r) => a + r.computeSeconds, 0);
     state = deterministic('search step failed', () => submitFitness(state, answers.flatMap((a) => a.results)));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { scaleNetwork } from '../../../core/scaling';
 import { BatchStream, batchToTensor } from '../../../data';
-import { EvaluationCache, evaluateSubnetwork, recalibrateBn } from '../../../nn/evaluate';
+import { EvaluationCache, evaluateSubnetwork, evaluateSubnetworks, recalibrateBn } from '../../../nn/evaluate';
 import { exportModel, loadModel } from '../../../nn/io';
 import { retrain } from '../../../nn/retrain';
 import { SupernetTrainer } from '../../../nn/trainer';
@@ -37,6 +37,51 @@ describeOnEngineBackends(() => {
     assert.ok(close(got.variance.dataSync(), variance as ArrayLike<number>), 'stem variance');
     assert.equal(stats.layers.size, 1 + 2 + 3 * 2 + 3 * 2 + 1); // stem, s0 (dw, project), s1 and s2 (expand, dw, project) ×2, head
     stats.dispose();
+    trainer.dispose();
+  });
+
+  test('evaluateSubnetworks gives each candidate exactly what evaluateSubnetwork gives it alone, computing shared prefixes once', async () => {
+    const data = microData();
+    const trainer = SupernetTrainer.create({ space: microSpace(), data, seed: 5, recipe: { batchSize: 16, steps: 40, learningRate: 0.2, augment: false, levelWeights: 'uniform' } });
+    await trainer.train(12);
+    // Candidates that share nothing, the stem only, the stem and a block, or all but the last block; two levels.
+    const archs = [
+      { stages: [[3], [5, 3], [3, 5]], depth: 1, width: 1.25, resolution: 16 },
+      { stages: [[5], [3], [3]], depth: 1, width: 1, resolution: 12 },
+      { stages: [[3], [5, 3], [3, 3]], depth: 1, width: 1.25, resolution: 16 },
+      { stages: [[3], [5], [5]], depth: 1.5, width: 1.25, resolution: 16 },
+      { stages: [[3], [3], [3]], depth: 1, width: 1, resolution: 12 },
+      { stages: [[3], [5, 3], [3, 5]], depth: 1, width: 1.5, resolution: 16 },
+      { stages: [[5], [3], [5]], depth: 1, width: 1, resolution: 12 },
+      { stages: [[3], [5, 5], [3]], depth: 1, width: 1.25, resolution: 16 },
+    ];
+    const opts = { recalibration: { batches: 3, batchSize: 16, seed: 4 }, batchSize: 48 };
+    const alone = [];
+    for (const a of archs) alone.push((await evaluateSubnetwork(trainer, a, data, opts)).correct);
+    assert.ok(new Set(alone).size >= 4, `the candidates must score differently for the comparison to mean anything: ${alone.join(', ')}`);
+    const tensors = tf.memory().numTensors;
+    for (const budget of [undefined, 0]) {
+      const shared = new Array<number>(archs.length).fill(-1);
+      const order: number[] = [];
+      for await (const { index, result } of evaluateSubnetworks(trainer, archs, data, opts, budget)) {
+        shared[index] = result.correct;
+        order.push(index);
+        assert.equal(result.total, data.minival.count);
+      }
+      assert.deepEqual(shared, alone, `prefix budget ${budget ?? 'default'}`);
+      assert.deepEqual([...order].sort((a, b) => a - b), archs.map((_, i) => i), 'every candidate once');
+      assert.equal(tf.memory().numTensors, tensors, 'no tensor left behind');
+    }
+    // Stopped after the first answer: the prefixes it held are freed.
+    const early = evaluateSubnetworks(trainer, archs, data, opts);
+    await early.next();
+    await early.return(undefined);
+    assert.equal(tf.memory().numTensors, tensors, 'no tensor left behind after an early stop');
+    // Cache hits come first, marked cached, with the memoised numbers.
+    const cache = new EvaluationCache();
+    await evaluateSubnetwork(trainer, archs[3] as (typeof archs)[number], data, { ...opts, cache });
+    const first = await evaluateSubnetworks(trainer, archs, data, { ...opts, cache }).next();
+    assert.deepEqual(first.done ? null : { index: first.value.index, cached: first.value.result.cached, correct: first.value.result.correct }, { index: 3, cached: true, correct: alone[3] });
     trainer.dispose();
   });
 
