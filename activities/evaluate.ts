@@ -5,11 +5,11 @@
  * so any worker (or a retry) gives the same fitness.
  */
 import { existsSync } from 'node:fs';
-import { Context, CancelledFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context, CancelledFailure } from '@temporalio/activity';
 import { resolveSpace } from '../core/config';
 import type { EvaluateInput, EvaluateResult } from '../core/pipeline';
 import type { ObjectRef } from '../core/refs';
-import { evaluateSubnetworks, EvaluationCache } from '../nn/evaluate';
+import { DEFAULT_PREFIX_BYTES, evaluateSubnetworks, EvaluationCache } from '../nn/evaluate';
 import { SupernetTrainer } from '../nn/trainer';
 import { CheckpointStore } from '../storage/checkpoints';
 import { ownerRunOf } from '../storage/references';
@@ -105,6 +105,18 @@ async function holdUntilReleased(ctx: Context): Promise<void> {
   }
 }
 
+/**
+ * Memory this worker may hold in shared prefixes while it evaluates a chunk: SCALENET_EVAL_PREFIX_MB (a worker's
+ * resource, like its threads, not part of a run's config: it changes the time an evaluation takes, never its result).
+ */
+function prefixMemoryBytes(): number {
+  const raw = process.env.SCALENET_EVAL_PREFIX_MB;
+  if (raw === undefined || raw === '') return DEFAULT_PREFIX_BYTES;
+  const mb = Number(raw);
+  if (!Number.isFinite(mb) || mb < 0) throw ApplicationFailure.nonRetryable(`SCALENET_EVAL_PREFIX_MB must be a number of megabytes ≥ 0 (0 turns prefix sharing off), got "${raw}"`, 'InvalidWorkerSetting');
+  return mb * 2 ** 20;
+}
+
 export function createEvaluationActivities(store: ArtifactStore) {
   return {
     async evaluateCandidates(input: EvaluateInput): Promise<EvaluateResult> {
@@ -128,7 +140,7 @@ export function createEvaluationActivities(store: ArtifactStore) {
           split: 'minival',
           batchSize: s.evalBatchSize,
           cache,
-        });
+        }, prefixMemoryBytes());
         const fitness = new Map<number, number>();
         try {
           for (;;) {
