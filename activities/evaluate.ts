@@ -106,7 +106,7 @@ async function holdUntilReleased(ctx: Context): Promise<void> {
 }
 
 /**
- * Memory this worker may hold in shared prefixes while it evaluates a chunk: SCALENET_EVAL_PREFIX_MB (a worker's
+ * Memory one evaluation may hold in shared prefixes while it runs its chunk: SCALENET_EVAL_PREFIX_MB (a worker's
  * resource, like its threads, not part of a run's config: it changes the time an evaluation takes, never its result).
  */
 function prefixMemoryBytes(): number {

@@ -45,7 +45,7 @@ export async function searchScaling(input: SearchInput): Promise<SearchSummary> 
   const { loadSearchState, saveSearchState, saveSearchResult } = lightActivities(config);
   const parent = input.parentId ? getExternalWorkflowHandle(input.parentId) : undefined;
   let computeSeconds = input.computeSeconds ?? 0;
-  const space = resolveSpace(config);
+  const space = deterministic('search could not start', () => resolveSpace(config));
   let state: SearchState = input.state ?? (await loadSearchState(ctx)) ??
     deterministic('search could not start', () => createSearch(config.search, space, config.seed));
 
@@ -71,7 +71,7 @@ export async function searchScaling(input: SearchInput): Promise<SearchSummary> 
     const candidates = nextCandidates(state);
     // Chunks along the candidates' shared first layers, of near-equal cost (core/prefix-sharing.ts). As many as
     // `chunk` cuts (sometimes fewer than the concurrency), so a search recorded before replays the same commands.
-    const parts = chunkBySharedPrefix(space, candidates, chunk(candidates, evaluationConcurrency(config)).length);
+    const parts = deterministic('search step failed', () => chunkBySharedPrefix(space, candidates, chunk(candidates, evaluationConcurrency(config)).length));
     const answers = await Promise.all(parts.map((c) => evaluateCandidates({ ...ctx, data: input.data, supernet: input.supernet, candidates: c })));
     computeSeconds += answers.reduce((a, r) => a + r.computeSeconds, 0);
     state = deterministic('search step failed', () => submitFitness(state, answers.flatMap((a) => a.results)));
