@@ -68,20 +68,6 @@ export function prefixOrder(keys: readonly (readonly string[])[]): { order: numb
 }
 
 /**
- * Cost of evaluating candidates (given in prefix order, with their `shared` depths) when each shared prefix is
- * computed once: every candidate pays for its layers from its shared depth on, and for its head.
- */
-function sharedCost(costs: readonly (readonly number[])[], shared: readonly number[], from: number, to: number): number {
-  let total = 0;
-  for (let k = from; k < to; k++) {
-    const c = costs[k] as number[];
-    const skip = k === from ? 0 : (shared[k] as number);
-    for (let l = skip; l < c.length; l++) total += c[l] as number;
-  }
-  return total;
-}
-
-/**
  * Splits `items` into min(parts, items.length) non-empty chunks for parallel evaluation: items in prefix order
  * (see {@link prefixOrder}), cut into contiguous runs of near-equal cost where each shared prefix is paid once per
  * chunk. Deterministic: a pure function of the items and `parts`.
@@ -92,7 +78,14 @@ export function chunkBySharedPrefix<T extends { arch: Architecture }>(space: Sea
   const nets = items.map((it) => scaleNetwork(space, it.arch));
   const { order, shared } = prefixOrder(nets.map(layerKeys));
   const sorted = order.map((i) => items[i] as T);
+  // A chunk's cost when each shared prefix is computed once: its first candidate pays for all its layers, each
+  // later one for its layers from the depth it shares with the one before. Layer costs are integers far below 2^53,
+  // so these sums are exact.
   const costs = order.map((i) => layerCosts(nets[i] as ScaledNetwork));
+  const whole = costs.map((c) => c.reduce((a, b) => a + b, 0));
+  const restSums = [0];
+  costs.forEach((c, k) => restSums.push((restSums[k] as number) + c.slice(shared[k]).reduce((a, b) => a + b, 0)));
+  const chunkCost = (from: number, to: number): number => (whole[from] as number) + (restSums[to] as number) - (restSums[from + 1] as number);
   // Greedy cuts: each chunk takes items until it reaches an even share of what is left for the chunks left; the
   // item that crosses the share goes to whichever side leaves the chunk closer to it.
   const out: T[][] = [];
@@ -103,13 +96,13 @@ export function chunkBySharedPrefix<T extends { arch: Architecture }>(space: Sea
       out.push(sorted.slice(start));
       break;
     }
-    const target = sharedCost(costs, shared, start, sorted.length) / chunksLeft;
+    const target = chunkCost(start, sorted.length) / chunksLeft;
     const maxEnd = sorted.length - (chunksLeft - 1); // leave at least one item per remaining chunk
     let end = start + 1;
-    while (end < maxEnd && sharedCost(costs, shared, start, end + 1) <= target) end++;
+    while (end < maxEnd && chunkCost(start, end + 1) <= target) end++;
     if (end < maxEnd) {
-      const under = target - sharedCost(costs, shared, start, end);
-      const over = sharedCost(costs, shared, start, end + 1) - target;
+      const under = target - chunkCost(start, end);
+      const over = chunkCost(start, end + 1) - target;
       if (over < under) end++;
     }
     out.push(sorted.slice(start, end));

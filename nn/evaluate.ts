@@ -409,12 +409,16 @@ interface SharedPrefix extends RecalibrationPrefix {
   /** The folded network's activation at `depth`, one per evaluation batch, and that batch's labels. */
   evalActs: tf.Tensor4D[];
   labels: Int32Array[];
-  bytes: number;
 }
 
 function disposePrefix(s: SharedPrefix): void {
   for (const t of [...s.acts, ...s.evalActs]) t.dispose();
   s.stats.dispose();
+}
+
+/** Bytes of the activations a prefix holds (float32). */
+function heldBytes(s: SharedPrefix): number {
+  return [...s.acts, ...s.evalActs].reduce((a, t) => a + t.size * 4, 0);
 }
 
 /**
@@ -431,7 +435,7 @@ async function recalibratedAccuracy(source: WeightSource, net: ScaledNetwork, da
       const st = stats.get(n);
       return [n, { mean: tf.clone(st.mean), variance: tf.clone(st.variance) }];
     }));
-    return { depth, acts, stats: new BnStats(kept), evalActs: [], labels: [], bytes: 0 };
+    return { depth, acts, stats: new BnStats(kept), evalActs: [], labels: [] };
   });
   let correct = 0;
   try {
@@ -462,7 +466,6 @@ async function recalibratedAccuracy(source: WeightSource, net: ScaledNetwork, da
     for (const s of prefixes) disposePrefix(s);
     throw err;
   }
-  for (const s of prefixes) s.bytes = [...s.acts, ...s.evalActs].reduce((a, t) => a + t.size * 4, 0);
   return { correct, prefixes };
 }
 
@@ -504,7 +507,6 @@ export async function* evaluateSubnetworks(source: WeightSource, archs: readonly
   const r = opts.recalibration ?? {};
   const images = (r.batches ?? 10) * (r.batchSize ?? 64) + total;
   const kept = new Map<number, SharedPrefix>();
-  let held = 0;
   try {
     for (let k = 0; k < order.length; k++) {
       // Kept prefixes are prefixes of the previous candidate; those deeper than what this one shares, or that no
@@ -512,14 +514,13 @@ export async function* evaluateSubnetworks(source: WeightSource, archs: readonly
       for (const [d, s] of kept) {
         if (d > (shared[k] as number) || !(later[k - 1]?.has(d) ?? false)) {
           disposePrefix(s);
-          held -= s.bytes;
           kept.delete(d);
         }
       }
       const resume = kept.size > 0 ? kept.get(Math.max(...kept.keys())) : undefined;
       const net = nets[order[k] as number] as ScaledNetwork;
       const save = new Set<number>();
-      let budget = held;
+      let budget = [...kept.values()].reduce((a, s) => a + heldBytes(s), 0);
       for (const d of [...(later[k] as Set<number>)].sort((a, b) => a - b)) {
         if (d <= (resume?.depth ?? 0) || kept.has(d)) continue;
         const need = activationBytes(net, d, images);
@@ -528,10 +529,7 @@ export async function* evaluateSubnetworks(source: WeightSource, archs: readonly
         save.add(d);
       }
       const { correct, prefixes } = await recalibratedAccuracy(source, net, data, opts, total, resume, save);
-      for (const s of prefixes) {
-        kept.set(s.depth, s);
-        held += s.bytes;
-      }
+      for (const s of prefixes) kept.set(s.depth, s);
       const index = misses[order[k] as number] as number;
       const arch = archs[index] as Architecture;
       const result: EvaluationResult = { accuracy: correct / total, correct, total, key: evaluationKey(source, arch, opts, total), cached: false };
