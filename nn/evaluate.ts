@@ -13,8 +13,8 @@ import type { Dataset } from '../data/dataset';
 import { calibrationBatches, evaluationBatches, splitCount, type StreamingData } from '../data/stream';
 import { batchToTensor } from '../data/tensor';
 import type { ImageSet } from '../data/types';
-import { addResidual, batchStatsConvBn, conv, forwardNetwork, squeezeExcite, storedStatsConvBn, BN_EPSILON, type ConvBn, type ForwardArgs, type ParamLookup } from './forward';
-import { fusedBiasActSeInfer, fusedBiasResidual, fusedMomentSums, fusedOpsActive } from './native-ops';
+import { addResidual, batchStatsConvBn, conv, forwardNetwork, inferenceConv, runsNativeConv, squeezeExcite, storedStatsConvBn, BN_EPSILON, type ConvBn, type ForwardArgs, type ParamLookup } from './forward';
+import { fusedBiasActSeInfer, fusedBiasResidual, fusedDepthwiseBiasActSeInfer, fusedMomentSums, fusedOpsActive, fusedPointwise } from './native-ops';
 import { biasAct } from './ops';
 import { bnPrefixes, layerBnPrefixes, networkParams } from './params';
 import { leadingSlice } from './step';
@@ -284,12 +284,22 @@ export function foldedConvBn(folded: Map<string, tf.Tensor>): ConvBn {
     return t;
   };
   const convBn: ConvBn = (prefix, x, stride, depthwise, act, residual) => {
-    const y = conv(f, prefix, x, stride, depthwise);
+    const w = f(`${prefix}.w`);
+    if (!depthwise && runsNativeConv(w, stride, depthwise)) {
+      // conv, bias and h-swish or the residual add in one kernel (a residual after an activation: added apart)
+      const bias = f(`${prefix}.b`);
+      return act ? addResidual(fusedPointwise(x, w, { bias, hswish: true }), residual) : fusedPointwise(x, w, { bias, residual });
+    }
+    const y = inferenceConv(f, prefix, x, stride, depthwise);
     if (residual && !act && fusedOpsActive()) return fusedBiasResidual(y, f(`${prefix}.b`), residual);
     return addResidual(biasAct(y, f(`${prefix}.b`), act), residual);
   };
   convBn.depthwiseSe = (prefix, x, stride, p) => {
     const dw = `${prefix}.dw`;
+    const w = f(`${dw}.w`);
+    if (runsNativeConv(w, stride, true)) {
+      return fusedDepthwiseBiasActSeInfer(x, w, stride, f(`${dw}.b`), p(`${prefix}.se.w1`), p(`${prefix}.se.b1`), p(`${prefix}.se.w2`), p(`${prefix}.se.b2`));
+    }
     const y = conv(f, dw, x, stride, true);
     if (!fusedOpsActive()) return squeezeExcite(p, prefix, biasAct(y, f(`${dw}.b`), true), true);
     return fusedBiasActSeInfer(y, f(`${dw}.b`), p(`${prefix}.se.w1`), p(`${prefix}.se.b1`), p(`${prefix}.se.w2`), p(`${prefix}.se.b2`));

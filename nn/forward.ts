@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ScaledNetwork } from '../core/scaling';
 import { BN_EPSILON } from './constants';
-import { fusedBnActTrain, fusedOpsActive, fusedSeInfer, fusedSeTrain } from './native-ops';
+import { fusedBnActTrain, fusedDepthwise, fusedOpsActive, fusedPointwise, fusedSeInfer, fusedSeTrain, nativeConvActive } from './native-ops';
 import { batchNormActTrain, hardSigmoid, hardSwish, momentsNHW, spatialMean } from './ops';
 import { prefixOf } from './params';
 
@@ -45,6 +45,22 @@ export function conv(p: ParamLookup, prefix: string, x: tf.Tensor4D, stride: num
   return depthwise ? tf.depthwiseConv2d(x, w, stride, 'same') : tf.conv2d(x, w, stride, 'same');
 }
 
+/**
+ * Whether conv(w, stride, depthwise) runs as one of the addon's conv kernels on a path without gradient: depthwise
+ * convs and 1×1 stride-1 regular convs, while those kernels are available (they sum as TensorFlow's do, bit for
+ * bit). The stem's 3×3 conv stays TensorFlow's.
+ */
+export function runsNativeConv(w: tf.Tensor, stride: number, depthwise: boolean): boolean {
+  return (depthwise || (stride === 1 && w.shape[0] === 1 && w.shape[1] === 1)) && nativeConvActive();
+}
+
+/** conv() for paths that take no gradient (recalibration, inference): the addon's conv kernels where they run. */
+export function inferenceConv(p: ParamLookup, prefix: string, x: tf.Tensor4D, stride: number, depthwise: boolean): tf.Tensor4D {
+  const w = p(`${prefix}.w`);
+  if (!runsNativeConv(w, stride, depthwise)) return conv(p, prefix, x, stride, depthwise);
+  return depthwise ? fusedDepthwise(x, w, stride) : fusedPointwise(x, w);
+}
+
 /** BN with given per-channel mean/variance and the affine parameters of `prefix`. */
 export function batchNorm(p: ParamLookup, prefix: string, x: tf.Tensor4D, mean: tf.Tensor, variance: tf.Tensor): tf.Tensor4D {
   return tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, p(`${prefix}.bn.beta`) as tf.Tensor1D,
@@ -69,7 +85,7 @@ export function trainingConvBn(p: ParamLookup, onStats?: (prefix: string, mean: 
  */
 export function batchStatsConvBn(p: ParamLookup, report?: (prefix: string, mean: tf.Tensor, variance: tf.Tensor, count: number) => void): ConvBn {
   return (prefix, x, stride, depthwise, act, residual) => {
-    const y = conv(p, prefix, x, stride, depthwise);
+    const y = inferenceConv(p, prefix, x, stride, depthwise);
     if (fusedOpsActive()) {
       const [z, mean, variance] = fusedBnActTrain(y, p(`${prefix}.bn.gamma`), p(`${prefix}.bn.beta`), act);
       report?.(prefix, mean, variance, y.shape[0] * y.shape[1] * y.shape[2]);
@@ -86,7 +102,7 @@ export function batchStatsConvBn(p: ParamLookup, report?: (prefix: string, mean:
 export function storedStatsConvBn(p: ParamLookup, stats: (prefix: string) => { mean: tf.Tensor; variance: tf.Tensor }): ConvBn {
   return (prefix, x, stride, depthwise, act, residual) => {
     const s = stats(prefix);
-    const z = batchNorm(p, prefix, conv(p, prefix, x, stride, depthwise), s.mean, s.variance);
+    const z = batchNorm(p, prefix, inferenceConv(p, prefix, x, stride, depthwise), s.mean, s.variance);
     return addResidual(act ? (hardSwish(z) as tf.Tensor4D) : z, residual);
   };
 }

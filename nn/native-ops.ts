@@ -14,13 +14,13 @@ import { BN_EPSILON } from './constants';
 
 /** tfjs-node's backend, as far as these kernels use it. */
 interface NativeBackend {
-  binding: { TF_ATTR_BOOL: number; TF_ATTR_FLOAT: number };
+  binding: { TF_ATTR_BOOL: number; TF_ATTR_FLOAT: number; TF_ATTR_INT: number };
   executeMultipleOutputs(name: string, attrs: unknown[], inputs: tf.TensorInfo[], n: number): tf.Tensor[];
 }
 
-type Attr = { name: string; kind: 'bool' | 'float'; value: boolean | number };
+type Attr = { name: string; kind: 'bool' | 'float' | 'int'; value: boolean | number };
 
-let loaded: { ok: true; ops: string[] } | { ok: false; reason: string } | undefined;
+let loaded: { ok: true; ops: string[]; convs: boolean } | { ok: false; reason: string } | undefined;
 let disabled = process.env.SCALENET_FUSED_OPS === '0';
 
 /** Registers a tfjs kernel of the `tensorflow` backend that runs TensorFlow op `name` with `n` outputs. */
@@ -30,7 +30,8 @@ function registerNativeKernel(name: string, n: number, attrs: (a: tf.NamedAttrMa
     backendName: 'tensorflow',
     kernelFunc: ({ inputs, backend, attrs: a }) => {
       const be = backend as unknown as NativeBackend;
-      const tfAttrs = attrs(a ?? {}).map((x) => ({ name: x.name, type: x.kind === 'bool' ? be.binding.TF_ATTR_BOOL : be.binding.TF_ATTR_FLOAT, value: x.value }));
+      const types = { bool: be.binding.TF_ATTR_BOOL, float: be.binding.TF_ATTR_FLOAT, int: be.binding.TF_ATTR_INT };
+      const tfAttrs = attrs(a ?? {}).map((x) => ({ name: x.name, type: types[x.kind], value: x.value }));
       for (const k of inputNames) if (!inputs[k] || (inputs[k] as tf.Tensor).isDisposed) throw new Error(`${name}: input ${k} missing or disposed`);
       const outs = be.executeMultipleOutputs(name, tfAttrs, inputNames.map((k) => inputs[k] as tf.TensorInfo), n);
       return n === 1 ? (outs[0] as tf.TensorInfo) : outs;
@@ -59,6 +60,12 @@ function registerKernels(): void {
   registerNativeKernel('ScaleNetSeTrainGrad', 5, () => [], ['dy', 'x', 'w1', 'w2', 's', 'hpre', 'gpre']);
   registerNativeKernel('ScaleNetSgdLeading', 2, () => [], ['param', 'momentum', 'grad', 'hyper']);
   registerNativeKernel('ScaleNetLerpLeading', 1, (a) => [{ name: 'alpha', kind: 'float', value: a.alpha as number }], ['full', 'value']);
+  const strideAttr = (a: tf.NamedAttrMap): Attr[] => [{ name: 'stride', kind: 'int', value: a.stride as number }];
+  registerNativeKernel('ScaleNetDepthwise', 1, strideAttr, ['x', 'w']);
+  registerNativeKernel('ScaleNetDepthwiseBiasActSeInfer', 1, strideAttr, ['x', 'w', 'bias', 'w1', 'b1', 'w2', 'b2']);
+  registerNativeKernel('ScaleNetPointwise', 1, () => [], ['x', 'w']);
+  registerNativeKernel('ScaleNetPointwiseBiasAct', 1, (a) => [{ name: 'hswish', kind: 'bool', value: Boolean(a.hswish) }], ['x', 'w', 'bias']);
+  registerNativeKernel('ScaleNetPointwiseBiasResidual', 1, () => [], ['x', 'w', 'bias', 'residual']);
 
   tf.registerGradient({
     kernelName: 'ScaleNetBnActTrain',
@@ -107,10 +114,10 @@ export function loadFusedOps(): string | null {
     try {
       const path = nativeOpsAddonPath();
       if (!existsSync(path)) throw new Error(`not built (${path}); run \`npx tsx infra/native-tf/main.ts setup\``);
-      const m = { exports: {} as { ops?: string[] } };
+      const m = { exports: {} as { ops?: string[]; convs?: boolean } };
       process.dlopen(m, path);
       registerKernels();
-      loaded = { ok: true, ops: m.exports.ops ?? [] };
+      loaded = { ok: true, ops: m.exports.ops ?? [], convs: m.exports.convs === true };
     } catch (err) {
       loaded = { ok: false, reason: (err as Error).message.split('\n')[0] ?? '' };
     }
@@ -126,6 +133,38 @@ export function setFusedOpsEnabled(on: boolean): void {
 /** Whether the engine uses the fused kernels now: loaded, enabled, and the active backend is `tensorflow`. */
 export function fusedOpsActive(): boolean {
   return !disabled && loaded?.ok === true && tf.getBackend() === 'tensorflow';
+}
+
+/**
+ * Whether convolutions without a gradient (recalibration, inference) run as the addon's conv kernels (1×1 stride 1
+ * and depthwise; the others stay tf.conv2d): fused kernels active and the CPU has AVX-512, their only code path
+ * (elsewhere TensorFlow's convs run, with the same sums). `SCALENET_NATIVE_CONV=0` keeps TensorFlow's (to compare).
+ */
+export function nativeConvActive(): boolean {
+  return fusedOpsActive() && loaded?.ok === true && loaded.convs && process.env.SCALENET_NATIVE_CONV !== '0';
+}
+
+/**
+ * A 1×1 stride-1 convolution of NHWC `x` with filter `w` [1, 1, k, c], no gradient: with `bias`, the bias and
+ * optionally h-swish, or (with `residual`) the residual add, in the same pass (see ScaleNetPointwise).
+ */
+export function fusedPointwise(x: tf.Tensor4D, w: tf.Tensor, epilogue?: { bias: tf.Tensor; hswish?: boolean; residual?: tf.Tensor4D }): tf.Tensor4D {
+  if (!epilogue) return tf.engine().runKernel('ScaleNetPointwise', { x, w } as unknown as tf.NamedTensorMap, {}) as tf.Tensor4D;
+  const { bias, residual } = epilogue;
+  if (residual) return tf.engine().runKernel('ScaleNetPointwiseBiasResidual', { x, w, bias, residual } as unknown as tf.NamedTensorMap, {}) as tf.Tensor4D;
+  return tf.engine().runKernel('ScaleNetPointwiseBiasAct', { x, w, bias } as unknown as tf.NamedTensorMap,
+    { hswish: Boolean(epilogue.hswish) } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+/** A depthwise conv with 'same' padding, no gradient (tf.depthwiseConv2d's sums, see ScaleNetDepthwise). */
+export function fusedDepthwise(x: tf.Tensor4D, w: tf.Tensor, stride: number): tf.Tensor4D {
+  return tf.engine().runKernel('ScaleNetDepthwise', { x, w } as unknown as tf.NamedTensorMap, { stride } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+/** Inference: depthwise conv, folded BN bias, h-swish and squeeze-excite in one kernel (per image). */
+export function fusedDepthwiseBiasActSeInfer(x: tf.Tensor4D, w: tf.Tensor, stride: number, bias: tf.Tensor, w1: tf.Tensor, b1: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor): tf.Tensor4D {
+  return tf.engine().runKernel('ScaleNetDepthwiseBiasActSeInfer', { x, w, bias, w1, b1, w2, b2 } as unknown as tf.NamedTensorMap,
+    { stride } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
 /** Training-mode BN (+ h-swish) with batch statistics: [z, batch mean, biased batch variance]. */

@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <immintrin.h>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -267,6 +268,7 @@ bool alloc(TF_OpKernelContext* ctx, int i, const std::vector<int64_t>& dims, Out
 // Attributes read at kernel construction (TensorFlow caches one kernel per distinct attribute set).
 struct Attrs {
   bool hswish = false;
+  int32_t stride = 1;
   float epsilon = 0;
   float alpha = 0;
   float count = 0;
@@ -297,6 +299,14 @@ void* create_count(TF_OpKernelConstruction* ctx) {
   return a;
 }
 void delete_attrs(void* p) { delete static_cast<Attrs*>(p); }
+void* create_stride(TF_OpKernelConstruction* ctx) {
+  auto* a = new Attrs();
+  Status st;
+  TF_OpKernelConstruction_GetAttrInt32(ctx, "stride", &a->stride, st.s);
+  if (st.ok() && (a->stride < 1 || a->stride > 8)) TF_SetStatus(st.s, TF_INVALID_ARGUMENT, "stride must be 1 to 8");
+  if (!st.ok()) TF_OpKernelConstruction_Failure(ctx, st.s);
+  return a;
+}
 
 // h-sigmoid(u) = ReLU6(u + 3) / 6, h-swish(y) = y · h-sigmoid(y) and its derivative (0 below −3, 1 above 3,
 // (2y + 3)/6 between), as the composite ops of nn/ops.ts compute them. Multiplying by 1/6 instead of dividing by 6
@@ -897,6 +907,254 @@ void lerp_leading(void* kernel, TF_OpKernelContext* ctx) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// ScaleNetPointwise / ScaleNetPointwiseBiasAct / ScaleNetPointwiseBiasResidual: a 1×1 convolution with stride 1
+// (NHWC x [n, h, w, k], filter [1, 1, k, c]) as the product of the rows of x with the filter, optionally followed by
+// the folded BN's bias, h-swish or the residual add in the same pass (the epilogue works on registers, so the
+// product is never written and read back as a separate activation).
+//
+// Why not TensorFlow's Conv2D: at the search's sizes each oneDNN call hands its work to the intra-op pool and waits
+// for it (a futex wake-up per call in a VM), and the product leaves the cache before the bias/activation pass reads
+// it. Profiled on the bench's tiny network, batch 64: a quarter of a 1-thread inference in wake-ups, and the second
+// thread gained Conv2D 1.1×.
+//
+// Numbers: each output is one chain of fused multiply-adds over k in order 0, 1, …, k−1 starting from zero, which is
+// how oneDNN's 1×1 convolution on AVX-512 sums (checked bit for bit against tf.conv2d in
+// test/unit/nn/fused.test.ts); bias, h-swish and residual are ScaleNetBiasAct's and ScaleNetBiasResidual's float
+// operations. Rows are split into fixed tasks, so the thread count does not change a bit. AVX-512 only: elsewhere
+// `convs` is reported false and the engine keeps TensorFlow's convs.
+
+enum class PwEpilogue { kNone, kBias, kBiasHswish, kBiasResidual };
+
+struct PwArgs {
+  const float* x;
+  const float* w;
+  const float* bias;
+  const float* res;
+  float* y;
+  int64_t k, c;
+  PwEpilogue epi;
+};
+
+template <int R, int NV>
+__attribute__((target("avx512f,fma"))) void pw_tile(const PwArgs& a, int64_t r, int64_t c0, __mmask16 last) {
+  __m512 acc[R][NV];
+  for (int i = 0; i < R; i++)
+    for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
+  const float* wp = a.w + c0;
+  const float* xr = a.x + r * a.k;
+  for (int64_t kk = 0; kk < a.k; kk++, wp += a.c) {
+    __m512 wv[NV];
+    for (int v = 0; v < NV; v++) wv[v] = v == NV - 1 ? _mm512_maskz_loadu_ps(last, wp + 16 * v) : _mm512_loadu_ps(wp + 16 * v);
+    for (int i = 0; i < R; i++) {
+      const __m512 xb = _mm512_set1_ps(xr[i * a.k + kk]);
+      for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(xb, wv[v], acc[i][v]);
+    }
+  }
+  const __m512 zero = _mm512_setzero_ps(), three = _mm512_set1_ps(3.0f), six = _mm512_set1_ps(6.0f), sixth = _mm512_set1_ps(kSixth);
+  for (int v = 0; v < NV; v++) {
+    const __mmask16 m = v == NV - 1 ? last : static_cast<__mmask16>(0xFFFF);
+    const int64_t col = c0 + 16 * v;
+    const __m512 b = a.epi == PwEpilogue::kNone ? zero : _mm512_maskz_loadu_ps(m, a.bias + col);
+    for (int i = 0; i < R; i++) {
+      __m512 z = acc[i][v];
+      float* out = a.y + (r + i) * a.c + col;
+      if (a.epi != PwEpilogue::kNone) z = _mm512_add_ps(z, b);
+      if (a.epi == PwEpilogue::kBiasHswish) {  // y · (min(max(y + 3, 0), 6) · ⅙), as hswish() computes it
+        __m512 h = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(z, three), zero), six);
+        z = _mm512_mul_ps(z, _mm512_mul_ps(h, sixth));
+      } else if (a.epi == PwEpilogue::kBiasResidual) {
+        z = _mm512_add_ps(_mm512_maskz_loadu_ps(m, a.res + (r + i) * a.c + col), z);
+      }
+      _mm512_mask_storeu_ps(out, m, z);
+    }
+  }
+}
+
+// Rows [r0, r1): column blocks of up to 64 outputs (four vectors), rows in tiles of up to 8 (6 when the block is
+// three or four vectors wide: 24 accumulators of the 32 registers).
+template <int NV>
+void pw_rows_nv(const PwArgs& a, int64_t r0, int64_t r1, int64_t c0, __mmask16 last) {
+  constexpr int kMax = NV >= 3 ? 6 : 8;
+  int64_t r = r0;
+  for (; r + kMax <= r1; r += kMax) pw_tile<kMax, NV>(a, r, c0, last);
+  switch (r1 - r) {
+    case 7: if constexpr (kMax > 7) pw_tile<7, NV>(a, r, c0, last); break;
+    case 6: if constexpr (kMax > 6) pw_tile<6, NV>(a, r, c0, last); break;
+    case 5: pw_tile<5, NV>(a, r, c0, last); break;
+    case 4: pw_tile<4, NV>(a, r, c0, last); break;
+    case 3: pw_tile<3, NV>(a, r, c0, last); break;
+    case 2: pw_tile<2, NV>(a, r, c0, last); break;
+    case 1: pw_tile<1, NV>(a, r, c0, last); break;
+    default: break;
+  }
+}
+
+void pw_rows(const PwArgs& a, int64_t r0, int64_t r1) {
+  for (int64_t c0 = 0; c0 < a.c; c0 += 64) {
+    const int64_t width = std::min<int64_t>(64, a.c - c0);
+    const int nv = static_cast<int>((width + 15) / 16);
+    const int rem = static_cast<int>(width - 16 * (nv - 1));
+    const __mmask16 last = static_cast<__mmask16>(rem == 16 ? 0xFFFF : (1u << rem) - 1);
+    switch (nv) {
+      case 1: pw_rows_nv<1>(a, r0, r1, c0, last); break;
+      case 2: pw_rows_nv<2>(a, r0, r1, c0, last); break;
+      case 3: pw_rows_nv<3>(a, r0, r1, c0, last); break;
+      default: pw_rows_nv<4>(a, r0, r1, c0, last); break;
+    }
+  }
+}
+
+bool convs_supported() {
+  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+  return ok;
+}
+
+void pointwise(TF_OpKernelContext* ctx, PwEpilogue epi, bool hswish_attr) {
+  Input x, w, bias, res;
+  const bool has_bias = epi != PwEpilogue::kNone, has_res = epi == PwEpilogue::kBiasResidual;
+  if (!get(ctx, 0, x) || !get(ctx, 1, w) || (has_bias && !get(ctx, 2, bias)) || (has_res && !get(ctx, 3, res))) return;
+  if (!convs_supported()) return fail(ctx, "ScaleNetPointwise needs AVX-512 (the engine uses tf.conv2d elsewhere)");
+  if (x.rank() != 4 || w.rank() != 4 || w.dim(0) != 1 || w.dim(1) != 1 || w.dim(2) != x.dim(3)) {
+    return fail(ctx, "pointwise conv: expected x [n, h, w, k] and a filter [1, 1, k, c]");
+  }
+  const int64_t k = w.dim(2), c = w.dim(3), rows = x.size() / std::max<int64_t>(k, 1);
+  if (has_bias && !check_vec(ctx, bias, c, "bias")) return;
+  const std::vector<int64_t> dims = {x.dim(0), x.dim(1), x.dim(2), c};
+  if (has_res && res.dims() != dims) return fail(ctx, "residual and the conv's output differ in shape");
+  Output y;
+  if (!alloc(ctx, 0, dims, y)) return;
+  if (epi == PwEpilogue::kBias && hswish_attr) epi = PwEpilogue::kBiasHswish;
+  const PwArgs a{x.data(), w.data(), has_bias ? bias.data() : nullptr, has_res ? res.data() : nullptr, y.data(), k, c, epi};
+  if (rows == 0 || c == 0) return;
+  if (k == 0) return fail(ctx, "pointwise conv: no input channels");
+  for_row_tasks(rows, c, [&](int64_t r0, int64_t r1, int64_t) { pw_rows(a, r0, r1); });
+}
+
+void pointwise_plain(void*, TF_OpKernelContext* ctx) { pointwise(ctx, PwEpilogue::kNone, false); }
+void pointwise_bias_act(void* kernel, TF_OpKernelContext* ctx) { pointwise(ctx, PwEpilogue::kBias, static_cast<Attrs*>(kernel)->hswish); }
+void pointwise_bias_residual(void*, TF_OpKernelContext* ctx) { pointwise(ctx, PwEpilogue::kBiasResidual, false); }
+
+// ---------------------------------------------------------------------------------------------------------------
+// ScaleNetDepthwise / ScaleNetDepthwiseBiasActSeInfer: a depthwise convolution with TensorFlow's 'same' padding
+// (NHWC x, filter [kh, kw, c, 1], stride as attribute), alone (recalibration) or followed by the folded BN's bias,
+// h-swish and squeeze-excite per image while the image is in cache (inference; ScaleNetBiasActSeInfer's float
+// operations). Why: tf.depthwiseConv2d (oneDNN) pays a hand-off to the intra-op pool per call and writes an
+// activation that the next kernel reads back.
+//
+// Numbers: each output is one chain of fused multiply-adds over the window's taps inside the image, rows then
+// columns, from zero: oneDNN's order on AVX-512 (checked bit for bit against tf.depthwiseConv2d in
+// test/unit/nn/fused.test.ts). Tasks are output rows (alone) or images (with squeeze-excite): thread-count free.
+
+struct DwShape {
+  int64_t n, h, w, c, kh, kw, stride, oh, ow, pad_t, pad_l;
+};
+
+// TensorFlow's 'same': out = ⌈in / stride⌉, padding (out − 1)·stride + k − in split with the extra pixel after.
+bool dw_shape(TF_OpKernelContext* ctx, const Input& x, const Input& f, int64_t stride, DwShape& s) {
+  if (x.rank() != 4 || f.rank() != 4 || f.dim(2) != x.dim(3) || f.dim(3) != 1) {
+    fail(ctx, "depthwise conv: expected x [n, h, w, c] and a filter [kh, kw, c, 1]");
+    return false;
+  }
+  s.n = x.dim(0), s.h = x.dim(1), s.w = x.dim(2), s.c = x.dim(3), s.kh = f.dim(0), s.kw = f.dim(1), s.stride = stride;
+  s.oh = (s.h + stride - 1) / stride, s.ow = (s.w + stride - 1) / stride;
+  s.pad_t = std::max<int64_t>((s.oh - 1) * stride + s.kh - s.h, 0) / 2;
+  s.pad_l = std::max<int64_t>((s.ow - 1) * stride + s.kw - s.w, 0) / 2;
+  return true;
+}
+
+// P output pixels of one row and 16 channels (mask m), accumulated over the taps of rows [kh0, kh1), which lie inside
+// the image; with `Check`, columns outside it are skipped (border pixels), without, all taps are inside.
+template <int P, bool Check>
+__attribute__((target("avx512f,fma"))) void dw_pixels(const DwShape& s, const float* xi, const float* f, float* yrow, int64_t orow,
+                                                      int64_t ocol, int64_t c0, __mmask16 m, int64_t kh0, int64_t kh1) {
+  __m512 acc[P];
+  for (int p = 0; p < P; p++) acc[p] = _mm512_setzero_ps();
+  for (int64_t kh = kh0; kh < kh1; kh++) {
+    const float* xrow = xi + (orow * s.stride - s.pad_t + kh) * s.w * s.c + c0;
+    const float* frow = f + kh * s.kw * s.c + c0;
+    for (int64_t kw = 0; kw < s.kw; kw++) {
+      const __m512 wv = _mm512_maskz_loadu_ps(m, frow + kw * s.c);
+      for (int p = 0; p < P; p++) {
+        const int64_t iw = (ocol + p) * s.stride - s.pad_l + kw;
+        if (Check && (iw < 0 || iw >= s.w)) continue;
+        acc[p] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, xrow + iw * s.c), wv, acc[p]);
+      }
+    }
+  }
+  for (int p = 0; p < P; p++) _mm512_mask_storeu_ps(yrow + (ocol + p) * s.c + c0, m, acc[p]);
+}
+
+// Output row `orow` of one image (xi: the image, yi: its output).
+void dw_row(const DwShape& s, const float* xi, const float* f, float* yi, int64_t orow) {
+  float* yrow = yi + orow * s.ow * s.c;
+  // Rows of taps inside the image, and the columns whose taps all are (the rest check each column).
+  const int64_t top = orow * s.stride - s.pad_t;
+  const int64_t kh0 = std::max<int64_t>(0, -top), kh1 = std::min<int64_t>(s.kh, s.h - top);
+  const int64_t lo = std::min<int64_t>(s.ow, (s.pad_l + s.stride - 1) / s.stride);
+  const int64_t hi = std::max<int64_t>(lo, std::min<int64_t>(s.ow, (s.w - s.kw + s.pad_l) / s.stride + 1));
+  for (int64_t c0 = 0; c0 < s.c; c0 += 16) {
+    const int64_t width = std::min<int64_t>(16, s.c - c0);
+    const __mmask16 m = static_cast<__mmask16>(width == 16 ? 0xFFFF : (1u << width) - 1);
+    int64_t ocol = 0;
+    for (; ocol < lo; ocol++) dw_pixels<1, true>(s, xi, f, yrow, orow, ocol, c0, m, kh0, kh1);
+    for (; ocol + 4 <= hi; ocol += 4) dw_pixels<4, false>(s, xi, f, yrow, orow, ocol, c0, m, kh0, kh1);
+    for (; ocol < hi; ocol++) dw_pixels<1, false>(s, xi, f, yrow, orow, ocol, c0, m, kh0, kh1);
+    for (; ocol < s.ow; ocol++) dw_pixels<1, true>(s, xi, f, yrow, orow, ocol, c0, m, kh0, kh1);
+  }
+}
+
+void depthwise(void* kernel, TF_OpKernelContext* ctx) {
+  Input x, f;
+  if (!get(ctx, 0, x) || !get(ctx, 1, f)) return;
+  if (!convs_supported()) return fail(ctx, "ScaleNetDepthwise needs AVX-512 (the engine uses tf.depthwiseConv2d elsewhere)");
+  DwShape s;
+  if (!dw_shape(ctx, x, f, static_cast<Attrs*>(kernel)->stride, s)) return;
+  Output y;
+  if (!alloc(ctx, 0, {s.n, s.oh, s.ow, s.c}, y)) return;
+  if (s.n * s.oh * s.ow * s.c == 0) return;
+  const float *xd = x.data(), *fd = f.data();
+  float* yd = y.data();
+  const auto row = [&](int64_t t) {
+    const int64_t i = t / s.oh;
+    dw_row(s, xd + i * s.h * s.w * s.c, fd, yd + i * s.oh * s.ow * s.c, t % s.oh);
+  };
+  if (s.n * s.oh * s.ow * s.c < (1 << 15)) {
+    for (int64_t t = 0; t < s.n * s.oh; t++) row(t);
+  } else {
+    Pool::get().run(s.n * s.oh, row);
+  }
+}
+
+void depthwise_bias_act_se_infer(void* kernel, TF_OpKernelContext* ctx) {
+  Input x, f, bias, w1, b1, w2, b2;
+  if (!get(ctx, 0, x) || !get(ctx, 1, f) || !get(ctx, 2, bias) || !get(ctx, 3, w1) || !get(ctx, 4, b1) || !get(ctx, 5, w2) ||
+      !get(ctx, 6, b2)) return;
+  if (!convs_supported()) return fail(ctx, "ScaleNetDepthwiseBiasActSeInfer needs AVX-512");
+  DwShape s;
+  if (!dw_shape(ctx, x, f, static_cast<Attrs*>(kernel)->stride, s)) return;
+  const SeShapes sh{s.n, s.oh * s.ow, s.c, w1.rank() == 2 ? w1.dim(1) : -1};
+  if (w1.rank() != 2 || w2.rank() != 2 || w1.dim(0) != s.c || w2.dim(0) != sh.se || w2.dim(1) != s.c) {
+    return fail(ctx, "squeeze-excite weights do not match the channel count " + std::to_string(s.c));
+  }
+  if (!check_vec(ctx, bias, s.c, "bias")) return;
+  if (b1.size() != sh.se || b2.size() != sh.c) return fail(ctx, "squeeze-excite biases do not match the weights");
+  Output y;
+  if (!alloc(ctx, 0, {s.n, s.oh, s.ow, s.c}, y)) return;
+  std::vector<float> scratch(static_cast<size_t>(s.n * (2 * s.c + sh.se)));
+  float* sd = scratch.data();
+  float* gd = sd + s.n * s.c;
+  float* hd = gd + s.n * s.c;
+  const float *xd = x.data(), *fd = f.data();
+  Pool::get().run(s.n, [&](int64_t i) {
+    thread_local std::vector<float> conv;  // this image's depthwise output, in cache for the squeeze-excite
+    conv.resize(static_cast<size_t>(sh.hw * s.c));
+    for (int64_t r = 0; r < s.oh; r++) dw_row(s, xd + i * s.h * s.w * s.c, fd, conv.data(), r);
+    se_forward_image(sh, conv.data(), w1.data(), b1.data(), w2.data(), b2.data(), sd + i * s.c, hd + i * sh.se, gd + i * s.c,
+                     y.data() + i * sh.hw * s.c, bias.data());
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Registration.
 
 struct OpDef {
@@ -931,6 +1189,13 @@ const std::vector<OpDef>& op_defs() {
       {"ScaleNetSgdLeading", {"param: float", "momentum: float", "grad: float", "hyper: float"},
        {"new_param: float", "new_momentum: float"}, {}, create_none, sgd_leading},
       {"ScaleNetLerpLeading", {"full: float", "value: float"}, {"out: float"}, {"alpha: float"}, create_lerp, lerp_leading},
+      {"ScaleNetDepthwise", {"x: float", "w: float"}, {"y: float"}, {"stride: int"}, create_stride, depthwise},
+      {"ScaleNetDepthwiseBiasActSeInfer", {"x: float", "w: float", "bias: float", "w1: float", "b1: float", "w2: float", "b2: float"},
+       {"y: float"}, {"stride: int"}, create_stride, depthwise_bias_act_se_infer},
+      {"ScaleNetPointwise", {"x: float", "w: float"}, {"y: float"}, {}, create_none, pointwise_plain},
+      {"ScaleNetPointwiseBiasAct", {"x: float", "w: float", "bias: float"}, {"y: float"}, {"hswish: bool"}, create_act, pointwise_bias_act},
+      {"ScaleNetPointwiseBiasResidual", {"x: float", "w: float", "bias: float", "residual: float"}, {"y: float"}, {}, create_none,
+       pointwise_bias_residual},
   };
   return defs;
 }
@@ -969,6 +1234,9 @@ napi_value init(napi_env env, napi_value exports) {
     napi_set_element(env, names, i++, s);
   }
   napi_set_named_property(env, exports, "ops", names);
+  napi_value convs;  // whether the conv kernels (AVX-512 only) run here
+  napi_get_boolean(env, convs_supported(), &convs);
+  napi_set_named_property(env, exports, "convs", convs);
   return exports;
 }
 

@@ -1,13 +1,13 @@
 /**
  * Child process of fused.test.ts: runs the fused training BN (+h-swish) forward and backward, squeeze-excite
- * forward and backward, the spatial mean and the folded projection + residual on tensors large enough for the
+ * forward and backward, the spatial mean, the folded projection + residual and the conv kernels on tensors large enough for the
  * kernel thread pool, with the pool size given by SCALENET_KERNEL_THREADS, and prints the sha256
  * of every output's bytes. Separate processes because the pool is sized once per process.
  */
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../nn/backend';
-import { fusedOpsActive } from '../../../nn/native-ops';
+import { fusedDepthwise, fusedOpsActive, fusedPointwise, nativeConvActive } from '../../../nn/native-ops';
 import { foldedConvBn } from '../../../nn/evaluate';
 import { squeezeExcite } from '../../../nn/forward';
 import { batchNormActTrain, spatialMean } from '../../../nn/ops';
@@ -41,7 +41,11 @@ async function run(): Promise<void> {
     const dwSe = foldedConvBn(new Map([['b.dw.w', tf.randomNormal([3, 3, 96, 1], 0, 0.3, 'float32', 15)], ['b.dw.b', tf.randomNormal([96], 0, 1, 'float32', 16)]])).depthwiseSe;
     if (!dwSe) throw new Error('no fused depthwise + squeeze-excite');
     const dse = dwSe('b', xs as tf.Tensor4D, 1, (n) => seParams.get(n) as tf.Tensor);
-    for (const t of [seOut.value, ...seOut.grads, mean.value, ...mean.grads, res, dse]) h.update(Buffer.from((t.dataSync() as Float32Array).buffer));
+    // The conv kernels of recalibration (no epilogue; depthwise at stride 2) and of inference (bias + h-swish).
+    const pw = fusedPointwise(xs as tf.Tensor4D, tf.randomNormal([1, 1, 96, 40], 0, 0.2, 'float32', 17), { bias: tf.randomNormal([40], 0, 1, 'float32', 18), hswish: true });
+    const dw = fusedDepthwise(xs as tf.Tensor4D, tf.randomNormal([5, 5, 96, 1], 0, 0.3, 'float32', 19), 2);
+    const convs = nativeConvActive() ? [pw, dw] : [];
+    for (const t of [seOut.value, ...seOut.grads, mean.value, ...mean.grads, res, dse, ...convs]) h.update(Buffer.from((t.dataSync() as Float32Array).buffer));
   });
   process.stdout.write(`${h.digest('hex')}\n`);
 }

@@ -5,6 +5,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { scaleNetwork } from '../../../core/scaling';
@@ -14,7 +15,7 @@ import { ensureNativeOps, vectorFlags } from '../../../infra/native-tf/ops';
 import { initBackend } from '../../../nn/backend';
 import { foldedConvBn, predictFolded, recalibrateBn } from '../../../nn/evaluate';
 import { squeezeExcite } from '../../../nn/forward';
-import { fusedOpsActive, loadFusedOps, setFusedOpsEnabled } from '../../../nn/native-ops';
+import { fusedBiasAct, fusedBiasActSeInfer, fusedBiasResidual, fusedDepthwise, fusedDepthwiseBiasActSeInfer, fusedOpsActive, fusedPointwise, loadFusedOps, nativeConvActive, setFusedOpsEnabled } from '../../../nn/native-ops';
 import { SupernetTrainer } from '../../../nn/trainer';
 import { engineBackends, microData, microSpace } from './helpers';
 
@@ -25,6 +26,14 @@ const skip = native?.skip || (native ? (loadFusedOpsReason() ?? false) : 'no nat
 function loadFusedOpsReason(): string | null {
   const why = loadFusedOps();
   return why === null ? null : `fused kernels not built: ${why}`;
+}
+
+function cpuFlags(): string {
+  try {
+    return readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 function withoutIsa(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -82,6 +91,47 @@ describe('fused native kernels', { skip }, () => {
     assert.ok(Buffer.from((fused.dataSync() as Float32Array).buffer).equals(Buffer.from((twoStep.dataSync() as Float32Array).buffer)), 'outputs differ in some bit');
     fused.dispose();
     twoStep.dispose();
+  });
+
+  test('the conv kernels give the bits of TensorFlow\'s convs and the fused kernels after them (1×1 with each epilogue, depthwise 3/5/7 at strides 1 and 2)', () => {
+    if (!/^flags\s*:.*\bavx512f\b/m.test(cpuFlags())) {
+      assert.equal(nativeConvActive(), false, 'without AVX-512 the engine must keep TensorFlow\'s convs');
+      return;
+    }
+    assert.equal(nativeConvActive(), true);
+    const same = (name: string, a: tf.Tensor, b: tf.Tensor): void => {
+      assert.deepEqual(a.shape, b.shape, name);
+      assert.ok(Buffer.from((a.dataSync() as Float32Array).buffer).equals(Buffer.from((b.dataSync() as Float32Array).buffer)), `${name}: outputs differ in some bit`);
+    };
+    let compared = 0;
+    tf.tidy(() => {
+      // 1×1: channel counts off the 16-lane vectors and blocks of 64, row counts off the tiles of 6 and 8.
+      for (const [n, h, k, c] of [[2, 7, 1, 8], [3, 5, 24, 17], [16, 14, 16, 96], [5, 9, 200, 144], [1, 1, 33, 250]] as const) {
+        const x = tf.randomNormal([n, h, h, k], 0, 1, 'float32', 1) as tf.Tensor4D;
+        const w = tf.randomNormal([1, 1, k, c], 0, 0.3, 'float32', 2);
+        const b = tf.randomNormal([c], 0, 1, 'float32', 3);
+        const r = tf.randomNormal([n, h, h, c], 0, 1, 'float32', 4) as tf.Tensor4D;
+        const ref = tf.conv2d(x, w as tf.Tensor4D, 1, 'same');
+        same(`1x1 ${n}x${h}x${k}x${c}`, fusedPointwise(x, w), ref);
+        same(`1x1 + bias ${c}`, fusedPointwise(x, w, { bias: b }), fusedBiasAct(ref, b, false));
+        same(`1x1 + bias + h-swish ${c}`, fusedPointwise(x, w, { bias: b, hswish: true }), fusedBiasAct(ref, b, true));
+        same(`1x1 + bias + residual ${c}`, fusedPointwise(x, w, { bias: b, residual: r }), fusedBiasResidual(ref, b, r));
+        compared += 4;
+      }
+      for (const [n, h, c, k, stride] of [[2, 7, 8, 3, 1], [4, 28, 48, 5, 2], [3, 14, 72, 3, 2], [8, 7, 120, 5, 1], [2, 9, 17, 5, 2], [2, 8, 40, 7, 2], [1, 1, 33, 3, 1]] as const) {
+        const x = tf.randomNormal([n, h, h, c], 0, 1, 'float32', 5) as tf.Tensor4D;
+        const w = tf.randomNormal([k, k, c, 1], 0, 0.3, 'float32', 6);
+        const b = tf.randomNormal([c], 0, 1, 'float32', 7);
+        const se = Math.max(1, c >> 2);
+        const [w1, b1, w2, b2] = [tf.randomNormal([c, se], 0, 0.3, 'float32', 8), tf.randomNormal([se], 0, 0.1, 'float32', 9),
+          tf.randomNormal([se, c], 0, 0.3, 'float32', 10), tf.randomNormal([c], 0, 0.1, 'float32', 11)];
+        const ref = tf.depthwiseConv2d(x, w as tf.Tensor4D, stride, 'same');
+        same(`depthwise ${n}x${h}x${c} k${k} s${stride}`, fusedDepthwise(x, w, stride), ref);
+        same(`depthwise + SE ${n}x${h}x${c} k${k} s${stride}`, fusedDepthwiseBiasActSeInfer(x, w, stride, b, w1, b1, w2, b2), fusedBiasActSeInfer(ref, b, w1, b1, w2, b2));
+        compared += 2;
+      }
+    });
+    assert.equal(compared, 34);
   });
 
   test('the kernels give bit-identical results with 1, 2 or 3 threads (fixed task split, sums in task order)', () => {
