@@ -938,23 +938,30 @@ struct PwArgs {
 template <int R, int NV>
 __attribute__((target("avx512f,fma"))) void pw_tile(const PwArgs& a, int64_t r, int64_t c0, __mmask16 last) {
   __m512 acc[R][NV];
+  #pragma GCC unroll 8
   for (int i = 0; i < R; i++)
+    #pragma GCC unroll 8
     for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
   const float* wp = a.w + c0;
   const float* xr = a.x + r * a.k;
   for (int64_t kk = 0; kk < a.k; kk++, wp += a.c) {
     __m512 wv[NV];
+    #pragma GCC unroll 8
     for (int v = 0; v < NV; v++) wv[v] = v == NV - 1 ? _mm512_maskz_loadu_ps(last, wp + 16 * v) : _mm512_loadu_ps(wp + 16 * v);
+    #pragma GCC unroll 8
     for (int i = 0; i < R; i++) {
       const __m512 xb = _mm512_set1_ps(xr[i * a.k + kk]);
+      #pragma GCC unroll 8
       for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(xb, wv[v], acc[i][v]);
     }
   }
   const __m512 zero = _mm512_setzero_ps(), three = _mm512_set1_ps(3.0f), six = _mm512_set1_ps(6.0f), sixth = _mm512_set1_ps(kSixth);
+  #pragma GCC unroll 8
   for (int v = 0; v < NV; v++) {
     const __mmask16 m = v == NV - 1 ? last : static_cast<__mmask16>(0xFFFF);
     const int64_t col = c0 + 16 * v;
     const __m512 b = a.epi == PwEpilogue::kNone ? zero : _mm512_maskz_loadu_ps(m, a.bias + col);
+    #pragma GCC unroll 8
     for (int i = 0; i < R; i++) {
       __m512 z = acc[i][v];
       float* out = a.y + (r + i) * a.c + col;
@@ -1062,44 +1069,102 @@ bool dw_shape(TF_OpKernelContext* ctx, const Input& x, const Input& f, int64_t s
   return true;
 }
 
-// P output pixels of one row and 16 channels (mask m), accumulated over the taps of rows [kh0, kh1), which lie inside
-// the image; with `Check`, columns outside it are skipped (border pixels), without, all taps are inside.
-template <int P, bool Check>
-__attribute__((target("avx512f,fma"))) void dw_pixels(const DwShape& s, const float* xi, const float* f, float* yrow, int64_t orow,
-                                                      int64_t ocol, int64_t c0, __mmask16 m, int64_t kh0, int64_t kh1) {
+// One output pixel of one row, 16 channels (mask m), taps outside the image skipped: kernels without a specialised
+// version below.
+__attribute__((target("avx512f,fma"))) void dw_pixel(const DwShape& s, const float* xi, const float* f, float* yrow, int64_t orow,
+                                                     int64_t ocol, int64_t c0, __mmask16 m) {
+  const int64_t c = s.c, width = s.w, kw_n = s.kw;
+  __m512 acc = _mm512_setzero_ps();
+  for (int64_t kh = 0; kh < s.kh; kh++) {
+    const int64_t ih = orow * s.stride - s.pad_t + kh;
+    if (ih < 0 || ih >= s.h) continue;
+    const float* xrow = xi + ih * width * c + c0;
+    const float* frow = f + kh * kw_n * c + c0;
+    for (int64_t kw = 0; kw < kw_n; kw++) {
+      const int64_t iw = ocol * s.stride - s.pad_l + kw;
+      if (iw < 0 || iw >= width) continue;
+      acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, xrow + iw * c), _mm512_maskz_loadu_ps(m, frow + kw * c), acc);
+    }
+  }
+  _mm512_mask_storeu_ps(yrow + ocol * c + c0, m, acc);
+}
+
+// P consecutive output pixels of one row of a K×K kernel at stride S, 16 channels (mask m), tap rows [kh0, kh1)
+// (those inside the image): per row of taps each input column is loaded once and used for every pixel whose
+// window holds it (pixel p takes column p·S + kw), and the K weights stay in registers. Columns outside the image
+// load as zeros: adding a zero product leaves a sum unchanged (it starts at +0 and can never be −0), so this equals
+// skipping those taps bit for bit. Per pixel the taps add in row-major order, as in dw_pixel.
+template <int K, int S, int P>
+__attribute__((target("avx512f,fma"))) void dw_group(const DwShape& s, const float* xi, const float* f, float* yrow, int64_t orow,
+                                                     int64_t ocol, int64_t c0, __mmask16 m, int64_t kh0, int64_t kh1) {
+  const int64_t c = s.c, first = ocol * S - s.pad_l;  // input column of pixel 0's first tap
+  __mmask16 cols[(P - 1) * S + K];
+#pragma GCC unroll 32
+  for (int j = 0; j < (P - 1) * S + K; j++) cols[j] = first + j >= 0 && first + j < s.w ? m : static_cast<__mmask16>(0);
   __m512 acc[P];
+#pragma GCC unroll 8
   for (int p = 0; p < P; p++) acc[p] = _mm512_setzero_ps();
   for (int64_t kh = kh0; kh < kh1; kh++) {
-    const float* xrow = xi + (orow * s.stride - s.pad_t + kh) * s.w * s.c + c0;
-    const float* frow = f + kh * s.kw * s.c + c0;
-    for (int64_t kw = 0; kw < s.kw; kw++) {
-      const __m512 wv = _mm512_maskz_loadu_ps(m, frow + kw * s.c);
+    const float* xcol = xi + ((orow * S - s.pad_t + kh) * s.w + first) * c + c0;  // masked-off lanes are never read
+    const float* frow = f + kh * K * c + c0;
+    __m512 wv[K];
+#pragma GCC unroll 8
+    for (int kw = 0; kw < K; kw++) wv[kw] = _mm512_maskz_loadu_ps(m, frow + kw * c);
+#pragma GCC unroll 32
+    for (int j = 0; j < (P - 1) * S + K; j++) {
+      const __m512 xv = _mm512_maskz_loadu_ps(cols[j], xcol + j * c);
+#pragma GCC unroll 8
       for (int p = 0; p < P; p++) {
-        const int64_t iw = (ocol + p) * s.stride - s.pad_l + kw;
-        if (Check && (iw < 0 || iw >= s.w)) continue;
-        acc[p] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, xrow + iw * s.c), wv, acc[p]);
+        const int kw = j - p * S;
+        if (kw >= 0 && kw < K) acc[p] = _mm512_fmadd_ps(xv, wv[kw], acc[p]);
       }
     }
   }
-  for (int p = 0; p < P; p++) _mm512_mask_storeu_ps(yrow + (ocol + p) * s.c + c0, m, acc[p]);
+#pragma GCC unroll 8
+  for (int p = 0; p < P; p++) _mm512_mask_storeu_ps(yrow + (ocol + p) * c + c0, m, acc[p]);
+}
+
+// One output row in groups of 8, 4, 2 and 1 pixels.
+template <int K, int S>
+void dw_row_groups(const DwShape& s, const float* xi, const float* f, float* yrow, int64_t orow, int64_t c0, __mmask16 m, int64_t kh0,
+                   int64_t kh1) {
+  int64_t ocol = 0;
+  for (; ocol + 8 <= s.ow; ocol += 8) dw_group<K, S, 8>(s, xi, f, yrow, orow, ocol, c0, m, kh0, kh1);
+  if (ocol + 4 <= s.ow) dw_group<K, S, 4>(s, xi, f, yrow, orow, ocol, c0, m, kh0, kh1), ocol += 4;
+  if (ocol + 2 <= s.ow) dw_group<K, S, 2>(s, xi, f, yrow, orow, ocol, c0, m, kh0, kh1), ocol += 2;
+  if (ocol < s.ow) dw_group<K, S, 1>(s, xi, f, yrow, orow, ocol, c0, m, kh0, kh1);
+}
+
+using DwRow = void (*)(const DwShape&, const float*, const float*, float*, int64_t, int64_t, __mmask16, int64_t, int64_t);
+
+// The specialised row of square 3/5/7 kernels at stride 1 or 2 (the search space's), else null.
+DwRow dw_row_for(const DwShape& s) {
+  if (s.kh != s.kw || s.stride > 2) return nullptr;
+  switch (s.kh * 10 + s.stride) {
+    case 31: return dw_row_groups<3, 1>;
+    case 32: return dw_row_groups<3, 2>;
+    case 51: return dw_row_groups<5, 1>;
+    case 52: return dw_row_groups<5, 2>;
+    case 71: return dw_row_groups<7, 1>;
+    case 72: return dw_row_groups<7, 2>;
+    default: return nullptr;
+  }
 }
 
 // Output row `orow` of one image (xi: the image, yi: its output).
 void dw_row(const DwShape& s, const float* xi, const float* f, float* yi, int64_t orow) {
   float* yrow = yi + orow * s.ow * s.c;
-  // Rows of taps inside the image, and the columns whose taps all are (the rest check each column).
   const int64_t top = orow * s.stride - s.pad_t;
-  const int64_t kh0 = std::max<int64_t>(0, -top), kh1 = std::min<int64_t>(s.kh, s.h - top);
-  const int64_t lo = std::min<int64_t>(s.ow, (s.pad_l + s.stride - 1) / s.stride);
-  const int64_t hi = std::max<int64_t>(lo, std::min<int64_t>(s.ow, (s.w - s.kw + s.pad_l) / s.stride + 1));
+  const int64_t kh0 = std::max<int64_t>(0, -top), kh1 = std::min<int64_t>(s.kh, s.h - top);  // tap rows inside the image
+  const DwRow fast = dw_row_for(s);
   for (int64_t c0 = 0; c0 < s.c; c0 += 16) {
     const int64_t width = std::min<int64_t>(16, s.c - c0);
     const __mmask16 m = static_cast<__mmask16>(width == 16 ? 0xFFFF : (1u << width) - 1);
-    int64_t ocol = 0;
-    for (; ocol < lo; ocol++) dw_pixels<1, true>(s, xi, f, yrow, orow, ocol, c0, m, kh0, kh1);
-    for (; ocol + 4 <= hi; ocol += 4) dw_pixels<4, false>(s, xi, f, yrow, orow, ocol, c0, m, kh0, kh1);
-    for (; ocol < hi; ocol++) dw_pixels<1, false>(s, xi, f, yrow, orow, ocol, c0, m, kh0, kh1);
-    for (; ocol < s.ow; ocol++) dw_pixels<1, true>(s, xi, f, yrow, orow, ocol, c0, m, kh0, kh1);
+    if (fast) {
+      fast(s, xi, f, yrow, orow, c0, m, kh0, kh1);
+    } else {
+      for (int64_t ocol = 0; ocol < s.ow; ocol++) dw_pixel(s, xi, f, yrow, orow, ocol, c0, m);
+    }
   }
 }
 
