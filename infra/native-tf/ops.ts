@@ -13,12 +13,14 @@ import { NATIVE_OPS_SOURCE, nativeOpsPath, nativeTfPaths } from './config';
 import { NativeTfBuildError, nodeDir, sh } from './build';
 
 /**
- * Code generation flags. No -march=native and no FMA, so that every build gives the same numbers.
- * -fno-trapping-math lets GCC if-convert the float selects of h-swish and vectorize those loops;
+ * Code generation flags. No -march=native and no FMA, so that every build gives the same numbers. -ffp-contract=off:
+ * the conv kernels' AVX-512 functions (target attribute, chosen at run time) may use FMA instructions, and their only
+ * fused multiply-adds must be the ones written out. -fno-trapping-math lets GCC if-convert the float selects of
+ * h-swish and vectorize those loops;
  * -ffinite-math-only -fno-signed-zeros let it turn them into min/max instructions (2× faster h-swish). None changes
  * a result for finite inputs (NaN/inf activations mean the run has diverged anyway); no reassociation.
  */
-const BASE_FLAGS = ['-std=c++17', '-O3', '-fno-trapping-math', '-ffinite-math-only', '-fno-signed-zeros', '-fPIC', '-shared', '-pthread', '-Wall', '-Wextra', '-DNAPI_VERSION=8'];
+const BASE_FLAGS = ['-std=c++17', '-O3', '-ffp-contract=off', '-fno-trapping-math', '-ffinite-math-only', '-fno-signed-zeros', '-fPIC', '-shared', '-pthread', '-Wall', '-Wextra', '-DNAPI_VERSION=8'];
 
 /**
  * The vector extension of the build: AVX2 on x86-64 CPUs that have it (8 floats per instruction instead of SSE2's
