@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ScaledNetwork } from '../core/scaling';
 import { BN_EPSILON } from './constants';
-import { fusedBnActTrain, fusedDepthwise, fusedOpsActive, fusedPointwise, fusedSeInfer, fusedSeTrain, nativeConvActive } from './native-ops';
+import { fusedBnActSeInfer, fusedBnActTrain, fusedBnActTrainResidual, fusedDepthwise, fusedOpsActive, fusedPointwise, fusedSeInfer, fusedSeTrain, nativeConvActive } from './native-ops';
 import { batchNormActTrain, hardSigmoid, hardSwish, momentsNHW, spatialMean } from './ops';
 import { prefixOf } from './params';
 
@@ -84,18 +84,32 @@ export function trainingConvBn(p: ParamLookup, onStats?: (prefix: string, mean: 
  * BN recalibration and by "batch statistics" evaluation (the reference code's way).
  */
 export function batchStatsConvBn(p: ParamLookup, report?: (prefix: string, mean: tf.Tensor, variance: tf.Tensor, count: number) => void): ConvBn {
-  return (prefix, x, stride, depthwise, act, residual) => {
+  const pixels = (y: tf.Tensor4D): number => y.shape[0] * y.shape[1] * y.shape[2];
+  const convBn: ConvBn = (prefix, x, stride, depthwise, act, residual) => {
     const y = inferenceConv(p, prefix, x, stride, depthwise);
     if (fusedOpsActive()) {
-      const [z, mean, variance] = fusedBnActTrain(y, p(`${prefix}.bn.gamma`), p(`${prefix}.bn.beta`), act);
-      report?.(prefix, mean, variance, y.shape[0] * y.shape[1] * y.shape[2]);
-      return addResidual(z, residual);
+      const gamma = p(`${prefix}.bn.gamma`), beta = p(`${prefix}.bn.beta`);
+      const [z, mean, variance] = residual ? fusedBnActTrainResidual(y, gamma, beta, act, residual) : fusedBnActTrain(y, gamma, beta, act);
+      report?.(prefix, mean, variance, pixels(y));
+      return z;
     }
     const { mean, variance } = batchMoments(y);
-    report?.(prefix, mean, variance, y.shape[0] * y.shape[1] * y.shape[2]);
+    report?.(prefix, mean, variance, pixels(y));
     const z = batchNorm(p, prefix, y, mean, variance);
     return addResidual(act ? (hardSwish(z) as tf.Tensor4D) : z, residual);
   };
+  if (fusedOpsActive()) {
+    // The depthwise conv's BN, h-swish and squeeze-excite in one kernel (the last two per image).
+    convBn.depthwiseSe = (prefix, x, stride, lookup) => {
+      const dw = `${prefix}.dw`;
+      const y = inferenceConv(p, dw, x, stride, true);
+      const [z, mean, variance] = fusedBnActSeInfer(y, p(`${dw}.bn.gamma`), p(`${dw}.bn.beta`), lookup(`${prefix}.se.w1`), lookup(`${prefix}.se.b1`),
+        lookup(`${prefix}.se.w2`), lookup(`${prefix}.se.b2`));
+      report?.(dw, mean, variance, pixels(y));
+      return z;
+    };
+  }
+  return convBn;
 }
 
 /** Normalises with stored per-layer statistics (inference with recalibrated BN, unfolded). */

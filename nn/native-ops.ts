@@ -47,6 +47,8 @@ const bnAttrs = (a: tf.NamedAttrMap): Attr[] => [
 function registerKernels(): void {
   registerNativeKernel('ScaleNetBnActTrain', 3, bnAttrs, ['x', 'gamma', 'beta']);
   registerNativeKernel('ScaleNetBnActTrainGrad', 3, bnAttrs, ['dz', 'x', 'gamma', 'beta', 'mean', 'variance']);
+  registerNativeKernel('ScaleNetBnActTrainResidual', 3, bnAttrs, ['x', 'gamma', 'beta', 'residual']);
+  registerNativeKernel('ScaleNetBnActSeInfer', 3, bnAttrs, ['x', 'gamma', 'beta', 'w1', 'b1', 'w2', 'b2']);
   registerNativeKernel('ScaleNetBiasAct', 1, (a) => [{ name: 'hswish', kind: 'bool', value: Boolean(a.hswish) }], ['x', 'bias']);
   registerNativeKernel('ScaleNetBiasResidual', 1, () => [], ['x', 'bias', 'residual']);
   const countAttr = (a: tf.NamedAttrMap): Attr[] => [{ name: 'count', kind: 'float', value: a.count as number }];
@@ -170,6 +172,18 @@ export function fusedDepthwiseBiasActSeInfer(x: tf.Tensor4D, w: tf.Tensor, strid
 /** Training-mode BN (+ h-swish) with batch statistics: [z, batch mean, biased batch variance]. */
 export function fusedBnActTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, hswish: boolean): [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D] {
   return tf.engine().runKernel('ScaleNetBnActTrain', { x, gamma, beta } as unknown as tf.NamedTensorMap, { hswish } as unknown as tf.NamedAttrMap) as unknown as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+}
+
+/** Without a gradient (recalibration): residual + act(BN with batch statistics) and the statistics, one pass. */
+export function fusedBnActTrainResidual(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, hswish: boolean, residual: tf.Tensor): [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D] {
+  return tf.engine().runKernel('ScaleNetBnActTrainResidual', { x, gamma, beta, residual } as unknown as tf.NamedTensorMap,
+    { hswish } as unknown as tf.NamedAttrMap) as unknown as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+}
+
+/** Without a gradient (recalibration): squeeze-excite of h-swish(BN with batch statistics), and the statistics. */
+export function fusedBnActSeInfer(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, w1: tf.Tensor, b1: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor): [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D] {
+  return tf.engine().runKernel('ScaleNetBnActSeInfer', { x, gamma, beta, w1, b1, w2, b2 } as unknown as tf.NamedTensorMap,
+    { hswish: true } as unknown as tf.NamedAttrMap) as unknown as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
 }
 
 /** act(x + bias) per channel. */

@@ -391,30 +391,75 @@ void affine_act(const float* xd, float* zd, int64_t rows, int64_t c, const float
 // ScaleNetBnActTrain: z = act(γ·(x − μ_B)/√(σ²_B + ε) + β) with per-channel batch statistics over all leading
 // axes; also returns μ_B and the biased σ²_B (for running averages and recalibration).
 
-void bn_act_train(void* kernel, TF_OpKernelContext* ctx) {
-  const auto* a = static_cast<Attrs*>(kernel);
-  Input x, gamma, beta;
-  if (!get(ctx, 0, x) || !get(ctx, 1, gamma) || !get(ctx, 2, beta)) return;
-  int64_t rows, c;
-  if (!channels_last(ctx, x, rows, c) || !check_vec(ctx, gamma, c, "gamma") || !check_vec(ctx, beta, c, "beta")) return;
-  Output z, mean, var;
-  if (!alloc(ctx, 0, x.dims(), z) || !alloc(ctx, 1, {c}, mean) || !alloc(ctx, 2, {c}, var)) return;
+// The batch statistics of x [rows, c] and the per-channel affine map they give: mean and variance are written to
+// the outputs 1 and 2, scale = γ/√(σ² + ε) and shift = β − μ·scale are returned. False when an input is wrong (the
+// kernel has failed).
+bool bn_batch_affine(TF_OpKernelContext* ctx, const Input& x, const Input& gamma, const Input& beta, float epsilon, int64_t& rows, int64_t& c,
+                     std::vector<float>& scale, std::vector<float>& shift) {
+  if (!channels_last(ctx, x, rows, c) || !check_vec(ctx, gamma, c, "gamma") || !check_vec(ctx, beta, c, "beta")) return false;
+  Output mean, var;
+  if (!alloc(ctx, 1, {c}, mean) || !alloc(ctx, 2, {c}, var)) return false;
   const float* xd = x.data();
-  const std::vector<double> s = channel_sums(rows, c, 1, [&](int64_t r0, int64_t r1, float* part) { sum_rows(xd, part, r0, r1, c); });
-  std::vector<float> m(c), scale(c), shift(c);
+  const int64_t cc = c;
+  const std::vector<double> s = channel_sums(rows, c, 1, [&](int64_t r0, int64_t r1, float* part) { sum_rows(xd, part, r0, r1, cc); });
+  std::vector<float> m(c);
+  scale.resize(c);
+  shift.resize(c);
   for (int64_t j = 0; j < c; j++) m[j] = static_cast<float>(s[j] / static_cast<double>(rows));
-  const std::vector<double> s2 = channel_sums(rows, c, 1, [&](int64_t r0, int64_t r1, float* part) { sum_sq_dev_rows(xd, m.data(), part, r0, r1, c); });
+  const std::vector<double> s2 = channel_sums(rows, c, 1, [&](int64_t r0, int64_t r1, float* part) { sum_sq_dev_rows(xd, m.data(), part, r0, r1, cc); });
   const float* g = gamma.data();
   const float* b = beta.data();
   for (int64_t j = 0; j < c; j++) {
     const float v = static_cast<float>(s2[j] / static_cast<double>(rows));
     mean.data()[j] = m[j];
     var.data()[j] = v;
-    const float inv = 1.0f / std::sqrt(v + a->epsilon);
+    const float inv = 1.0f / std::sqrt(v + epsilon);
     scale[j] = g[j] * inv;
     shift[j] = b[j] - m[j] * scale[j];
   }
-  affine_act(xd, z.data(), rows, c, scale.data(), shift.data(), a->hswish);
+  return true;
+}
+
+void bn_act_train(void* kernel, TF_OpKernelContext* ctx) {
+  const auto* a = static_cast<Attrs*>(kernel);
+  Input x, gamma, beta;
+  if (!get(ctx, 0, x) || !get(ctx, 1, gamma) || !get(ctx, 2, beta)) return;
+  int64_t rows, c;
+  std::vector<float> scale, shift;
+  Output z;
+  if (!alloc(ctx, 0, x.dims(), z) || !bn_batch_affine(ctx, x, gamma, beta, a->epsilon, rows, c, scale, shift)) return;
+  affine_act(x.data(), z.data(), rows, c, scale.data(), shift.data(), a->hswish);
+}
+
+// ScaleNetBnActTrainResidual: (x, γ, β, residual) → (residual + act(BN_batch(x)), μ_B, σ²_B) without a gradient
+// (recalibration): ScaleNetBnActTrain and the residual add of the composite path (tf.add(residual, z)) in one pass.
+
+void bn_act_residual_rows(const float* __restrict x, const float* __restrict res, float* __restrict z, int64_t r0, int64_t r1, int64_t c,
+                          const float* __restrict scale, const float* __restrict shift, bool act) {
+  for (int64_t r = r0; r < r1; r++) {
+    const float* __restrict xr = x + r * c;
+    const float* __restrict rr = res + r * c;
+    float* __restrict zr = z + r * c;
+    if (act) {
+      for (int64_t j = 0; j < c; j++) zr[j] = rr[j] + hswish(xr[j] * scale[j] + shift[j]);
+    } else {
+      for (int64_t j = 0; j < c; j++) zr[j] = rr[j] + (xr[j] * scale[j] + shift[j]);
+    }
+  }
+}
+
+void bn_act_train_residual(void* kernel, TF_OpKernelContext* ctx) {
+  const auto* a = static_cast<Attrs*>(kernel);
+  Input x, gamma, beta, res;
+  if (!get(ctx, 0, x) || !get(ctx, 1, gamma) || !get(ctx, 2, beta) || !get(ctx, 3, res)) return;
+  if (res.dims() != x.dims()) return fail(ctx, "residual and x differ in shape");
+  int64_t rows, c;
+  std::vector<float> scale, shift;
+  Output z;
+  if (!alloc(ctx, 0, x.dims(), z) || !bn_batch_affine(ctx, x, gamma, beta, a->epsilon, rows, c, scale, shift)) return;
+  const float *xd = x.data(), *rd = res.data();
+  float* zd = z.data();
+  for_row_tasks(rows, c, [&](int64_t r0, int64_t r1, int64_t) { bn_act_residual_rows(xd, rd, zd, r0, r1, c, scale.data(), shift.data(), a->hswish); });
 }
 
 // ScaleNetBnActTrainGrad: (dz, x, γ, β, μ_B, σ²_B) → (dx, dγ, dβ), the standard batch-norm backward through the
@@ -742,6 +787,35 @@ void bias_act_se_infer(void*, TF_OpKernelContext* ctx) {
                      gd + i * sh.c, y.data() + i * sh.hw * sh.c, bias.data());
   });
 }
+// ScaleNetBnActSeInfer: (x, γ, β, w1, b1, w2, b2) → (squeeze-excite of act(BN_batch(x)), μ_B, σ²_B) without a
+// gradient (recalibration): a depthwise conv's batch-statistics BN, h-swish and squeeze-excite, the last two per
+// image while it is in cache; ScaleNetBnActTrain's and ScaleNetSeInfer's float operations.
+
+void bn_act_se_infer(void* kernel, TF_OpKernelContext* ctx) {
+  const auto* a = static_cast<Attrs*>(kernel);
+  Input x, gamma, beta, w1, b1, w2, b2;
+  if (!get(ctx, 0, x) || !get(ctx, 1, gamma) || !get(ctx, 2, beta) || !get(ctx, 3, w1) || !get(ctx, 4, b1) || !get(ctx, 5, w2) ||
+      !get(ctx, 6, b2)) return;
+  SeShapes sh;
+  if (!se_shapes(ctx, x, w1, w2, sh)) return;
+  if (b1.size() != sh.se || b2.size() != sh.c) return fail(ctx, "squeeze-excite biases do not match the weights");
+  int64_t rows, c;
+  std::vector<float> scale, shift;
+  Output y;
+  if (!alloc(ctx, 0, x.dims(), y) || !bn_batch_affine(ctx, x, gamma, beta, a->epsilon, rows, c, scale, shift)) return;
+  std::vector<float> scratch(static_cast<size_t>(sh.n * (2 * sh.c + sh.se)));
+  float* sd = scratch.data();
+  float* gd = sd + sh.n * sh.c;
+  float* hd = gd + sh.n * sh.c;
+  Pool::get().run(sh.n, [&](int64_t i) {
+    thread_local std::vector<float> z;  // this image's activation, in cache for the squeeze-excite
+    z.resize(static_cast<size_t>(sh.hw * sh.c));
+    affine_act_rows(x.data() + i * sh.hw * sh.c, z.data(), 0, sh.hw, sh.c, scale.data(), shift.data(), a->hswish);
+    se_forward_image(sh, z.data(), w1.data(), b1.data(), w2.data(), b2.data(), sd + i * sh.c, hd + i * sh.se, gd + i * sh.c,
+                     y.data() + i * sh.hw * sh.c);
+  });
+}
+
 void se_train(void*, TF_OpKernelContext* ctx) { se_forward(ctx, true); }
 
 void se_train_grad(void*, TF_OpKernelContext* ctx) {
@@ -1235,6 +1309,10 @@ const std::vector<OpDef>& op_defs() {
        {"hswish: bool", "epsilon: float"}, create_bn, bn_act_train},
       {"ScaleNetBnActTrainGrad", {"dz: float", "x: float", "gamma: float", "beta: float", "mean: float", "variance: float"},
        {"dx: float", "dgamma: float", "dbeta: float"}, {"hswish: bool", "epsilon: float"}, create_bn, bn_act_train_grad},
+      {"ScaleNetBnActTrainResidual", {"x: float", "gamma: float", "beta: float", "residual: float"},
+       {"z: float", "mean: float", "variance: float"}, {"hswish: bool", "epsilon: float"}, create_bn, bn_act_train_residual},
+      {"ScaleNetBnActSeInfer", {"x: float", "gamma: float", "beta: float", "w1: float", "b1: float", "w2: float", "b2: float"},
+       {"y: float", "mean: float", "variance: float"}, {"hswish: bool", "epsilon: float"}, create_bn, bn_act_se_infer},
       {"ScaleNetBiasAct", {"x: float", "bias: float"}, {"z: float"}, {"hswish: bool"}, create_act, bias_act},
       {"ScaleNetBiasResidual", {"x: float", "bias: float", "residual: float"}, {"z: float"}, {}, create_none, bias_residual},
       {"ScaleNetMomentSums", {"mean: float", "variance: float"}, {"s1: float", "s2: float"}, {"count: float"}, create_count,

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../nn/backend';
-import { fusedDepthwise, fusedOpsActive, fusedPointwise, nativeConvActive } from '../../../nn/native-ops';
+import { fusedBnActSeInfer, fusedBnActTrainResidual, fusedDepthwise, fusedOpsActive, fusedPointwise, nativeConvActive } from '../../../nn/native-ops';
 import { foldedConvBn } from '../../../nn/evaluate';
 import { squeezeExcite } from '../../../nn/forward';
 import { batchNormActTrain, spatialMean } from '../../../nn/ops';
@@ -45,7 +45,11 @@ async function run(): Promise<void> {
     const pw = fusedPointwise(xs as tf.Tensor4D, tf.randomNormal([1, 1, 96, 40], 0, 0.2, 'float32', 17), { bias: tf.randomNormal([40], 0, 1, 'float32', 18), hswish: true });
     const dw = fusedDepthwise(xs as tf.Tensor4D, tf.randomNormal([5, 5, 96, 1], 0, 0.3, 'float32', 19), 2);
     const convs = nativeConvActive() ? [pw, dw] : [];
-    for (const t of [seOut.value, ...seOut.grads, mean.value, ...mean.grads, res, dse, ...convs]) h.update(Buffer.from((t.dataSync() as Float32Array).buffer));
+    // Recalibration's BN + residual and BN + h-swish + squeeze-excite.
+    const bnRes = fusedBnActTrainResidual(x, g, b, true, w);
+    const [w1, b1, w2, b2] = se as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+    const bnSe = fusedBnActSeInfer(xs, tf.randomNormal([96], 1, 0.3, 'float32', 20), tf.randomNormal([96], 0, 1, 'float32', 21), w1, b1, w2, b2);
+    for (const t of [seOut.value, ...seOut.grads, mean.value, ...mean.grads, res, dse, ...convs, ...bnRes, ...bnSe]) h.update(Buffer.from((t.dataSync() as Float32Array).buffer));
   });
   process.stdout.write(`${h.digest('hex')}\n`);
 }

@@ -15,7 +15,7 @@ import { ensureNativeOps, vectorFlags } from '../../../infra/native-tf/ops';
 import { initBackend } from '../../../nn/backend';
 import { foldedConvBn, predictFolded, recalibrateBn } from '../../../nn/evaluate';
 import { squeezeExcite } from '../../../nn/forward';
-import { fusedBiasAct, fusedBiasActSeInfer, fusedBiasResidual, fusedDepthwise, fusedDepthwiseBiasActSeInfer, fusedOpsActive, fusedPointwise, loadFusedOps, nativeConvActive, setFusedOpsEnabled } from '../../../nn/native-ops';
+import { fusedBiasAct, fusedBiasActSeInfer, fusedBiasResidual, fusedBnActSeInfer, fusedBnActTrain, fusedBnActTrainResidual, fusedSeInfer, fusedDepthwise, fusedDepthwiseBiasActSeInfer, fusedOpsActive, fusedPointwise, loadFusedOps, nativeConvActive, setFusedOpsEnabled } from '../../../nn/native-ops';
 import { SupernetTrainer } from '../../../nn/trainer';
 import { engineBackends, microData, microSpace } from './helpers';
 
@@ -132,6 +132,33 @@ describe('fused native kernels', { skip }, () => {
       }
     });
     assert.equal(compared, 34);
+  });
+
+  test('recalibration\'s fused BN + residual and BN + h-swish + squeeze-excite give the bits of the kernels they replace', () => {
+    let compared = 0;
+    tf.tidy(() => {
+      for (const [n, h, c] of [[16, 14, 48], [3, 5, 17], [2, 1, 250]] as const) {
+        const x = tf.randomNormal([n, h, h, c], 0.5, 3, 'float32', 1);
+        const gamma = tf.randomNormal([c], 1, 0.3, 'float32', 2), beta = tf.randomNormal([c], 0, 1, 'float32', 3);
+        const r = tf.randomNormal([n, h, h, c], 0, 1, 'float32', 4);
+        const se = Math.max(1, c >> 2);
+        const [w1, b1, w2, b2] = [tf.randomNormal([c, se], 0, 0.3, 'float32', 5), tf.randomNormal([se], 0, 0.1, 'float32', 6),
+          tf.randomNormal([se, c], 0, 0.3, 'float32', 7), tf.randomNormal([c], 0, 0.1, 'float32', 8)];
+        for (const act of [false, true]) {
+          const [z, mean, variance] = fusedBnActTrain(x, gamma, beta, act);
+          const fused = fusedBnActTrainResidual(x, gamma, beta, act, r);
+          const expected = [tf.add(r, z), mean, variance];
+          fused.forEach((t, i) => assert.ok(Buffer.from((t.dataSync() as Float32Array).buffer).equals(Buffer.from((expected[i]!.dataSync() as Float32Array).buffer)), `BN + residual ${n}x${h}x${c} act=${act}: output ${i} differs`));
+          compared++;
+        }
+        const [z, mean, variance] = fusedBnActTrain(x, gamma, beta, true);
+        const expected = [fusedSeInfer(z as tf.Tensor4D, w1, b1, w2, b2), mean, variance];
+        fusedBnActSeInfer(x, gamma, beta, w1, b1, w2, b2).forEach((t, i) =>
+          assert.ok(Buffer.from((t.dataSync() as Float32Array).buffer).equals(Buffer.from((expected[i]!.dataSync() as Float32Array).buffer)), `BN + SE ${n}x${h}x${c}: output ${i} differs`));
+        compared++;
+      }
+    });
+    assert.equal(compared, 9);
   });
 
   test('the kernels give bit-identical results with 1, 2 or 3 threads (fixed task split, sums in task order)', () => {
