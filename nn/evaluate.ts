@@ -13,7 +13,7 @@ import type { Dataset } from '../data/dataset';
 import { calibrationBatches, evaluationBatches, splitCount, type StreamingData } from '../data/stream';
 import { batchToTensor } from '../data/tensor';
 import type { ImageSet } from '../data/types';
-import { addResidual, batchStatsConvBn, conv, forwardNetwork, inferenceConv, runsNativeConv, squeezeExcite, storedStatsConvBn, BN_EPSILON, type ConvBn, type ForwardArgs, type ParamLookup } from './forward';
+import { addResidual, batchStatsConvBn, conv, forwardNetwork, runsNativeConv, squeezeExcite, storedStatsConvBn, BN_EPSILON, type ConvBn, type ForwardArgs, type ParamLookup } from './forward';
 import { fusedBiasActSeInfer, fusedBiasResidual, fusedDepthwiseBiasActSeInfer, fusedMomentSums, fusedOpsActive, fusedPointwise } from './native-ops';
 import { biasAct } from './ops';
 import { bnPrefixes, layerBnPrefixes, networkParams } from './params';
@@ -290,7 +290,7 @@ export function foldedConvBn(folded: Map<string, tf.Tensor>): ConvBn {
       const bias = f(`${prefix}.b`);
       return act ? addResidual(fusedPointwise(x, w, { bias, hswish: true }), residual) : fusedPointwise(x, w, { bias, residual });
     }
-    const y = inferenceConv(f, prefix, x, stride, depthwise);
+    const y = conv(f, prefix, x, stride, depthwise);
     if (residual && !act && fusedOpsActive()) return fusedBiasResidual(y, f(`${prefix}.b`), residual);
     return addResidual(biasAct(y, f(`${prefix}.b`), act), residual);
   };

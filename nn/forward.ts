@@ -39,26 +39,23 @@ export function addResidual(y: tf.Tensor4D, residual: tf.Tensor4D | undefined): 
   return residual ? tf.add(residual, y) : y;
 }
 
-/** Plain conv with the weights of `prefix`. */
+/**
+ * Plain conv with the weights of `prefix`: the addon's conv kernels where they run (see runsNativeConv), else
+ * TensorFlow's. Their gradients are TensorFlow's conv gradients, so training takes the same steps either way.
+ */
 export function conv(p: ParamLookup, prefix: string, x: tf.Tensor4D, stride: number, depthwise: boolean): tf.Tensor4D {
   const w = p(`${prefix}.w`) as tf.Tensor4D;
+  if (runsNativeConv(w, stride, depthwise)) return depthwise ? fusedDepthwise(x, w, stride) : fusedPointwise(x, w);
   return depthwise ? tf.depthwiseConv2d(x, w, stride, 'same') : tf.conv2d(x, w, stride, 'same');
 }
 
 /**
- * Whether conv(w, stride, depthwise) runs as one of the addon's conv kernels on a path without gradient: depthwise
- * convs and 1×1 stride-1 regular convs, while those kernels are available (they sum as TensorFlow's do, bit for
- * bit). The stem's 3×3 conv stays TensorFlow's.
+ * Whether conv(w, stride, depthwise) runs as one of the addon's conv kernels: depthwise convs and 1×1 stride-1
+ * regular convs, while those kernels are available (they sum as TensorFlow's do, bit for bit). The stem's 3×3 conv
+ * stays TensorFlow's.
  */
 export function runsNativeConv(w: tf.Tensor, stride: number, depthwise: boolean): boolean {
   return (depthwise || (stride === 1 && w.shape[0] === 1 && w.shape[1] === 1)) && nativeConvActive();
-}
-
-/** conv() for paths that take no gradient (recalibration, inference): the addon's conv kernels where they run. */
-export function inferenceConv(p: ParamLookup, prefix: string, x: tf.Tensor4D, stride: number, depthwise: boolean): tf.Tensor4D {
-  const w = p(`${prefix}.w`);
-  if (!runsNativeConv(w, stride, depthwise)) return conv(p, prefix, x, stride, depthwise);
-  return depthwise ? fusedDepthwise(x, w, stride) : fusedPointwise(x, w);
 }
 
 /** BN with given per-channel mean/variance and the affine parameters of `prefix`. */
@@ -86,7 +83,7 @@ export function trainingConvBn(p: ParamLookup, onStats?: (prefix: string, mean: 
 export function batchStatsConvBn(p: ParamLookup, report?: (prefix: string, mean: tf.Tensor, variance: tf.Tensor, count: number) => void): ConvBn {
   const pixels = (y: tf.Tensor4D): number => y.shape[0] * y.shape[1] * y.shape[2];
   const convBn: ConvBn = (prefix, x, stride, depthwise, act, residual) => {
-    const y = inferenceConv(p, prefix, x, stride, depthwise);
+    const y = conv(p, prefix, x, stride, depthwise);
     if (fusedOpsActive()) {
       const gamma = p(`${prefix}.bn.gamma`), beta = p(`${prefix}.bn.beta`);
       const [z, mean, variance] = residual ? fusedBnActTrainResidual(y, gamma, beta, act, residual) : fusedBnActTrain(y, gamma, beta, act);
@@ -102,7 +99,7 @@ export function batchStatsConvBn(p: ParamLookup, report?: (prefix: string, mean:
     // The depthwise conv's BN, h-swish and squeeze-excite in one kernel (the last two per image).
     convBn.depthwiseSe = (prefix, x, stride, lookup) => {
       const dw = `${prefix}.dw`;
-      const y = inferenceConv(p, dw, x, stride, true);
+      const y = conv(p, dw, x, stride, true);
       const [z, mean, variance] = fusedBnActSeInfer(y, p(`${dw}.bn.gamma`), p(`${dw}.bn.beta`), lookup(`${prefix}.se.w1`), lookup(`${prefix}.se.b1`),
         lookup(`${prefix}.se.w2`), lookup(`${prefix}.se.b2`));
       report?.(dw, mean, variance, pixels(y));
@@ -116,7 +113,7 @@ export function batchStatsConvBn(p: ParamLookup, report?: (prefix: string, mean:
 export function storedStatsConvBn(p: ParamLookup, stats: (prefix: string) => { mean: tf.Tensor; variance: tf.Tensor }): ConvBn {
   return (prefix, x, stride, depthwise, act, residual) => {
     const s = stats(prefix);
-    const z = batchNorm(p, prefix, inferenceConv(p, prefix, x, stride, depthwise), s.mean, s.variance);
+    const z = batchNorm(p, prefix, conv(p, prefix, x, stride, depthwise), s.mean, s.variance);
     return addResidual(act ? (hardSwish(z) as tf.Tensor4D) : z, residual);
   };
 }

@@ -97,6 +97,19 @@ function registerKernels(): void {
       return { x: () => dx as tf.Tensor, w1: () => dw1 as tf.Tensor, b1: () => db1 as tf.Tensor, w2: () => dw2 as tf.Tensor, b2: () => db2 as tf.Tensor };
     },
   });
+  // The conv kernels (forward only, TensorFlow's sums) take the gradients tfjs gives tf.conv2d / tf.depthwiseConv2d,
+  // computed by TensorFlow's backprop kernels from the same saved x and filter.
+  const stockConvGradient = (kernelName: string, stock: string, attrs: (a: tf.NamedAttrMap) => tf.NamedAttrMap): void => tf.registerGradient({
+    kernelName,
+    inputsToSave: ['x', 'w'],
+    gradFunc: (dy, saved, a) => {
+      const g = tf.getGradient(stock)?.gradFunc(dy, saved, attrs(a));
+      if (!g?.x || !g.filter) throw new Error(`no gradient of ${stock} to take for ${kernelName}`);
+      return { x: g.x, w: g.filter };
+    },
+  });
+  stockConvGradient('ScaleNetPointwise', 'Conv2D', () => ({ strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: [1, 1] } as unknown as tf.NamedAttrMap));
+  stockConvGradient('ScaleNetDepthwise', 'DepthwiseConv2dNative', (a) => ({ strides: a.stride, pad: 'same', dilations: [1, 1] } as unknown as tf.NamedAttrMap));
   tf.registerGradient({
     kernelName: 'ScaleNetSpatialMean',
     inputsToSave: ['x'],
@@ -138,17 +151,18 @@ export function fusedOpsActive(): boolean {
 }
 
 /**
- * Whether convolutions without a gradient (recalibration, inference) run as the addon's conv kernels (1×1 stride 1
- * and depthwise; the others stay tf.conv2d): fused kernels active and the CPU has AVX-512, their only code path
- * (elsewhere TensorFlow's convs run, with the same sums). `SCALENET_NATIVE_CONV=0` keeps TensorFlow's (to compare).
+ * Whether convolutions run as the addon's conv kernels (1×1 stride 1 and depthwise; the others stay tf.conv2d): fused
+ * kernels active and the CPU has AVX-512, their only code path (elsewhere TensorFlow's convs run, with the same sums).
+ * `SCALENET_NATIVE_CONV=0` keeps TensorFlow's (to compare).
  */
 export function nativeConvActive(): boolean {
   return fusedOpsActive() && loaded?.ok === true && loaded.convs && process.env.SCALENET_NATIVE_CONV !== '0';
 }
 
 /**
- * A 1×1 stride-1 convolution of NHWC `x` with filter `w` [1, 1, k, c], no gradient: with `bias`, the bias and
- * optionally h-swish, or (with `residual`) the residual add, in the same pass (see ScaleNetPointwise).
+ * A 1×1 stride-1 convolution of NHWC `x` with filter `w` [1, 1, k, c] (differentiable): with `bias` (inference, no
+ * gradient), the bias and optionally h-swish, or (with `residual`) the residual add, in the same pass (see
+ * ScaleNetPointwise).
  */
 export function fusedPointwise(x: tf.Tensor4D, w: tf.Tensor, epilogue?: { bias: tf.Tensor; hswish?: boolean; residual?: tf.Tensor4D }): tf.Tensor4D {
   if (!epilogue) return tf.engine().runKernel('ScaleNetPointwise', { x, w } as unknown as tf.NamedTensorMap, {}) as tf.Tensor4D;
@@ -158,7 +172,7 @@ export function fusedPointwise(x: tf.Tensor4D, w: tf.Tensor, epilogue?: { bias: 
     { hswish: Boolean(epilogue.hswish) } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
-/** A depthwise conv with 'same' padding, no gradient (tf.depthwiseConv2d's sums, see ScaleNetDepthwise). */
+/** A depthwise conv with 'same' padding (tf.depthwiseConv2d's sums and gradients, see ScaleNetDepthwise). */
 export function fusedDepthwise(x: tf.Tensor4D, w: tf.Tensor, stride: number): tf.Tensor4D {
   return tf.engine().runKernel('ScaleNetDepthwise', { x, w } as unknown as tf.NamedTensorMap, { stride } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }

@@ -1117,7 +1117,7 @@ void pointwise_bias_residual(void*, TF_OpKernelContext* ctx) { pointwise(ctx, Pw
 
 // ---------------------------------------------------------------------------------------------------------------
 // ScaleNetDepthwise / ScaleNetDepthwiseBiasActSeInfer: a depthwise convolution with TensorFlow's 'same' padding
-// (NHWC x, filter [kh, kw, c, 1], stride as attribute), alone (recalibration) or followed by the folded BN's bias,
+// (NHWC x, filter [kh, kw, c, 1], stride as attribute), alone (training, recalibration) or followed by the folded BN's bias,
 // h-swish and squeeze-excite per image while the image is in cache (inference; ScaleNetBiasActSeInfer's float
 // operations). Why: tf.depthwiseConv2d (oneDNN) pays a hand-off to the intra-op pool per call and writes an
 // activation that the next kernel reads back.

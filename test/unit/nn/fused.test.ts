@@ -134,6 +134,26 @@ describe('fused native kernels', { skip }, () => {
     assert.equal(compared, 34);
   });
 
+  test('the conv kernels take TensorFlow\'s conv gradients (training steps are the same numbers with them)', { skip: !/^flags\s*:.*\bavx512f\b/m.test(cpuFlags()) ? 'no AVX-512: the conv kernels do not run here' : false }, () => {
+    const bits = (t: tf.Tensor): Buffer => Buffer.from((t.dataSync() as Float32Array).buffer);
+    tf.tidy(() => {
+      const x = tf.randomNormal([8, 14, 14, 24], 0, 1, 'float32', 1);
+      const r = (shape: number[]): tf.Tensor => tf.randomNormal(shape, 0, 1, 'float32', 2);
+      for (const [w, stride, ours, theirs] of [
+        [tf.randomNormal([1, 1, 24, 40], 0, 0.3, 'float32', 3), 1, (a: tf.Tensor, f: tf.Tensor) => fusedPointwise(a as tf.Tensor4D, f), (a: tf.Tensor, f: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, f as tf.Tensor4D, 1, 'same')],
+        [tf.randomNormal([5, 5, 24, 1], 0, 0.3, 'float32', 4), 2, (a: tf.Tensor, f: tf.Tensor) => fusedDepthwise(a as tf.Tensor4D, f, 2), (a: tf.Tensor, f: tf.Tensor) => tf.depthwiseConv2d(a as tf.Tensor4D, f as tf.Tensor4D, 2, 'same')],
+      ] as const) {
+        const out = theirs(x, w);
+        const weight = r(out.shape);
+        const loss = (conv: (a: tf.Tensor, f: tf.Tensor) => tf.Tensor) => (a: tf.Tensor, f: tf.Tensor): tf.Scalar => tf.sum(tf.mul(conv(a, f), weight));
+        const a = tf.valueAndGrads(loss(ours))([x, w]);
+        const b = tf.valueAndGrads(loss(theirs))([x, w]);
+        assert.ok(bits(a.value).equals(bits(b.value)), `stride ${stride}: loss differs`);
+        a.grads.forEach((g, i) => assert.ok(bits(g).equals(bits(b.grads[i] as tf.Tensor)), `stride ${stride}: gradient ${i} differs`));
+      }
+    });
+  });
+
   test('recalibration\'s fused BN + residual and BN + h-swish + squeeze-excite give the bits of the kernels they replace', () => {
     let compared = 0;
     tf.tidy(() => {
