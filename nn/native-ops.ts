@@ -66,6 +66,7 @@ function registerKernels(): void {
   registerNativeKernel('ScaleNetDepthwise', 1, strideAttr, ['x', 'w']);
   registerNativeKernel('ScaleNetDepthwiseBiasActSeInfer', 1, strideAttr, ['x', 'w', 'bias', 'w1', 'b1', 'w2', 'b2']);
   registerNativeKernel('ScaleNetPointwise', 1, () => [], ['x', 'w']);
+  registerNativeKernel('ScaleNetPointwiseInputGrad', 1, () => [], ['dy', 'w']);
   registerNativeKernel('ScaleNetPointwiseBiasAct', 1, (a) => [{ name: 'hswish', kind: 'bool', value: Boolean(a.hswish) }], ['x', 'w', 'bias']);
   registerNativeKernel('ScaleNetPointwiseBiasResidual', 1, () => [], ['x', 'w', 'bias', 'residual']);
 
@@ -97,18 +98,22 @@ function registerKernels(): void {
       return { x: () => dx as tf.Tensor, w1: () => dw1 as tf.Tensor, b1: () => db1 as tf.Tensor, w2: () => dw2 as tf.Tensor, b2: () => db2 as tf.Tensor };
     },
   });
-  // The conv kernels (forward only, TensorFlow's sums) take the gradients tfjs gives tf.conv2d / tf.depthwiseConv2d,
-  // computed by TensorFlow's backprop kernels from the same saved x and filter.
-  const stockConvGradient = (kernelName: string, stock: string, attrs: (a: tf.NamedAttrMap) => tf.NamedAttrMap): void => tf.registerGradient({
+  // The conv kernels take the gradients tfjs gives tf.conv2d / tf.depthwiseConv2d, computed by TensorFlow's backprop
+  // kernels from the same saved x and filter; except a 1×1 conv's input gradient, dy times the transposed filter,
+  // which the pointwise kernel computes with TensorFlow's bits (sequential sums over the output channels).
+  const stockConvGradient = (kernelName: string, stock: string, attrs: (a: tf.NamedAttrMap) => tf.NamedAttrMap,
+    inputGrad?: (dy: tf.Tensor, w: tf.Tensor) => tf.Tensor): void => tf.registerGradient({
     kernelName,
     inputsToSave: ['x', 'w'],
     gradFunc: (dy, saved, a) => {
       const g = tf.getGradient(stock)?.gradFunc(dy, saved, attrs(a));
       if (!g?.x || !g.filter) throw new Error(`no gradient of ${stock} to take for ${kernelName}`);
-      return { x: g.x, w: g.filter };
+      const w = saved[1] as tf.Tensor;
+      return { x: inputGrad ? () => inputGrad(dy as tf.Tensor, w) : g.x, w: g.filter };
     },
   });
-  stockConvGradient('ScaleNetPointwise', 'Conv2D', () => ({ strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: [1, 1] } as unknown as tf.NamedAttrMap));
+  stockConvGradient('ScaleNetPointwise', 'Conv2D', () => ({ strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: [1, 1] } as unknown as tf.NamedAttrMap),
+    (dy, w) => tf.engine().runKernel('ScaleNetPointwiseInputGrad', { dy, w } as unknown as tf.NamedTensorMap, {}) as tf.Tensor);
   stockConvGradient('ScaleNetDepthwise', 'DepthwiseConv2dNative', (a) => ({ strides: a.stride, pad: 'same', dilations: [1, 1] } as unknown as tf.NamedAttrMap));
   tf.registerGradient({
     kernelName: 'ScaleNetSpatialMean',

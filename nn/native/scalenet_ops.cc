@@ -1111,6 +1111,27 @@ void pointwise(TF_OpKernelContext* ctx, PwEpilogue epi, bool hswish_attr) {
   for_row_tasks(rows, c, [&](int64_t r0, int64_t r1, int64_t) { pw_rows(a, r0, r1); });
 }
 
+// ScaleNetPointwiseInputGrad: (dy [n, h, w, c], filter [1, 1, k, c]) → dx = dy · filterᵀ [n, h, w, k], a 1×1 conv's
+// input gradient: the same product with the filter transposed first (TensorFlow's Conv2DBackpropInput bits).
+void pointwise_input_grad(void*, TF_OpKernelContext* ctx) {
+  Input dy, w;
+  if (!get(ctx, 0, dy) || !get(ctx, 1, w)) return;
+  if (!convs_supported()) return fail(ctx, "ScaleNetPointwiseInputGrad needs AVX-512");
+  if (dy.rank() != 4 || w.rank() != 4 || w.dim(0) != 1 || w.dim(1) != 1 || w.dim(3) != dy.dim(3)) {
+    return fail(ctx, "pointwise conv gradient: expected dy [n, h, w, c] and a filter [1, 1, k, c]");
+  }
+  const int64_t k = w.dim(2), c = w.dim(3), rows = dy.size() / std::max<int64_t>(c, 1);
+  Output dx;
+  if (!alloc(ctx, 0, {dy.dim(0), dy.dim(1), dy.dim(2), k}, dx)) return;
+  if (rows == 0 || k == 0) return;
+  if (c == 0) return fail(ctx, "pointwise conv gradient: no output channels");
+  std::vector<float> wt(static_cast<size_t>(k * c));  // [c, k]
+  for (int64_t i = 0; i < k; i++)
+    for (int64_t j = 0; j < c; j++) wt[j * k + i] = w.data()[i * c + j];
+  const PwArgs a{dy.data(), wt.data(), nullptr, nullptr, dx.data(), c, k, PwEpilogue::kNone};
+  for_row_tasks(rows, k, [&](int64_t r0, int64_t r1, int64_t) { pw_rows(a, r0, r1); });
+}
+
 void pointwise_plain(void*, TF_OpKernelContext* ctx) { pointwise(ctx, PwEpilogue::kNone, false); }
 void pointwise_bias_act(void* kernel, TF_OpKernelContext* ctx) { pointwise(ctx, PwEpilogue::kBias, static_cast<Attrs*>(kernel)->hswish); }
 void pointwise_bias_residual(void*, TF_OpKernelContext* ctx) { pointwise(ctx, PwEpilogue::kBiasResidual, false); }
@@ -1336,6 +1357,7 @@ const std::vector<OpDef>& op_defs() {
       {"ScaleNetDepthwiseBiasActSeInfer", {"x: float", "w: float", "bias: float", "w1: float", "b1: float", "w2: float", "b2: float"},
        {"y: float"}, {"stride: int"}, create_stride, depthwise_bias_act_se_infer},
       {"ScaleNetPointwise", {"x: float", "w: float"}, {"y: float"}, {}, create_none, pointwise_plain},
+      {"ScaleNetPointwiseInputGrad", {"dy: float", "w: float"}, {"dx: float"}, {}, create_none, pointwise_input_grad},
       {"ScaleNetPointwiseBiasAct", {"x: float", "w: float", "bias: float"}, {"y: float"}, {"hswish: bool"}, create_act, pointwise_bias_act},
       {"ScaleNetPointwiseBiasResidual", {"x: float", "w: float", "bias: float", "residual: float"}, {"y: float"}, {}, create_none,
        pointwise_bias_residual},

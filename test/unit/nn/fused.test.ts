@@ -134,7 +134,7 @@ describe('fused native kernels', { skip }, () => {
     assert.equal(compared, 34);
   });
 
-  test('the conv kernels take TensorFlow\'s conv gradients (training steps are the same numbers with them)', { skip: !/^flags\s*:.*\bavx512f\b/m.test(cpuFlags()) ? 'no AVX-512: the conv kernels do not run here' : false }, () => {
+  test('the conv kernels\' gradients are TensorFlow\'s conv gradients bit for bit (training steps are the same numbers with them)', { skip: !/^flags\s*:.*\bavx512f\b/m.test(cpuFlags()) ? 'no AVX-512: the conv kernels do not run here' : false }, () => {
     const bits = (t: tf.Tensor): Buffer => Buffer.from((t.dataSync() as Float32Array).buffer);
     tf.tidy(() => {
       const x = tf.randomNormal([8, 14, 14, 24], 0, 1, 'float32', 1);
