@@ -988,8 +988,8 @@ void lerp_leading(void* kernel, TF_OpKernelContext* ctx) {
 //
 // Why not TensorFlow's Conv2D: at the search's sizes each oneDNN call hands its work to the intra-op pool and waits
 // for it (a futex wake-up per call in a VM), and the product leaves the cache before the bias/activation pass reads
-// it. Profiled on the bench's tiny network, batch 64: a quarter of a 1-thread inference in wake-ups, and the second
-// thread gained Conv2D 1.1×.
+// it. Profiled on the bench's tiny network: at batch 1 a quarter of a 1-thread inference was wake-ups; at batch 64
+// the second thread gained Conv2D 1.1×.
 //
 // Numbers: each output is one chain of fused multiply-adds over k in order 0, 1, …, k−1 starting from zero, which is
 // how oneDNN's 1×1 convolution on AVX-512 sums (checked bit for bit against tf.conv2d in
@@ -1138,9 +1138,9 @@ void pointwise_bias_residual(void*, TF_OpKernelContext* ctx) { pointwise(ctx, Pw
 
 // ---------------------------------------------------------------------------------------------------------------
 // ScaleNetDepthwise / ScaleNetDepthwiseBiasActSeInfer: a depthwise convolution with TensorFlow's 'same' padding
-// (NHWC x, filter [kh, kw, c, 1], stride as attribute), alone (training, recalibration) or followed by the folded BN's bias,
-// h-swish and squeeze-excite per image while the image is in cache (inference; ScaleNetBiasActSeInfer's float
-// operations). Why: tf.depthwiseConv2d (oneDNN) pays a hand-off to the intra-op pool per call and writes an
+// (NHWC x, filter [kh, kw, c, 1], stride as attribute), alone (training, recalibration) or followed by the folded
+// BN's bias, h-swish and squeeze-excite per image while the image is in cache (inference; ScaleNetBiasActSeInfer's
+// float operations). Why: tf.depthwiseConv2d (oneDNN) pays a hand-off to the intra-op pool per call and writes an
 // activation that the next kernel reads back.
 //
 // Numbers: each output is one chain of fused multiply-adds over the window's taps inside the image, rows then
