@@ -285,7 +285,7 @@ export function foldedConvBn(folded: Map<string, tf.Tensor>): ConvBn {
   };
   const convBn: ConvBn = (prefix, x, stride, depthwise, act, residual) => {
     const w = f(`${prefix}.w`);
-    if (!depthwise && runsNativeConv(w, stride, depthwise)) {
+    if (!depthwise && runsNativeConv(w, stride, false)) {
       // conv, bias and h-swish or the residual add in one kernel (a residual after an activation: added apart)
       const bias = f(`${prefix}.b`);
       return act ? addResidual(fusedPointwise(x, w, { bias, hswish: true }), residual) : fusedPointwise(x, w, { bias, residual });

@@ -22,6 +22,7 @@ type Attr = { name: string; kind: 'bool' | 'float' | 'int'; value: boolean | num
 
 let loaded: { ok: true; ops: string[]; convs: boolean } | { ok: false; reason: string } | undefined;
 let disabled = process.env.SCALENET_FUSED_OPS === '0';
+const convsDisabled = process.env.SCALENET_NATIVE_CONV === '0';
 
 /** Registers a tfjs kernel of the `tensorflow` backend that runs TensorFlow op `name` with `n` outputs. */
 function registerNativeKernel(name: string, n: number, attrs: (a: tf.NamedAttrMap) => Attr[], inputNames: string[]): void {
@@ -158,10 +159,10 @@ export function fusedOpsActive(): boolean {
 /**
  * Whether convolutions run as the addon's conv kernels (1×1 stride 1 and depthwise; the others stay tf.conv2d): fused
  * kernels active and the CPU has AVX-512, their only code path (elsewhere TensorFlow's convs run, with the same sums).
- * `SCALENET_NATIVE_CONV=0` keeps TensorFlow's (to compare).
+ * `SCALENET_NATIVE_CONV=0` at start keeps TensorFlow's (to compare; read once: this runs for every conv).
  */
 export function nativeConvActive(): boolean {
-  return fusedOpsActive() && loaded?.ok === true && loaded.convs && process.env.SCALENET_NATIVE_CONV !== '0';
+  return !convsDisabled && fusedOpsActive() && loaded?.ok === true && loaded.convs;
 }
 
 /**

@@ -676,17 +676,26 @@ struct SeShapes {
   int64_t n, hw, c, se;
 };
 
-bool se_shapes(TF_OpKernelContext* ctx, const Input& x, const Input& w1, const Input& w2, SeShapes& sh) {
-  if (x.rank() != 4 || w1.rank() != 2 || w2.rank() != 2) {
-    fail(ctx, "squeeze-excite expects x [N, H, W, C], w1 [C, S], w2 [S, C]");
+// The shapes of a squeeze-excite over an activation [n, hw (pixels), c] with weights w1 [c, S] and w2 [S, c].
+bool se_weight_shapes(TF_OpKernelContext* ctx, int64_t n, int64_t hw, int64_t c, const Input& w1, const Input& w2, SeShapes& sh) {
+  if (w1.rank() != 2 || w2.rank() != 2) {
+    fail(ctx, "squeeze-excite expects w1 [C, S], w2 [S, C]");
     return false;
   }
-  sh = {x.dim(0), x.dim(1) * x.dim(2), x.dim(3), w1.dim(1)};
+  sh = {n, hw, c, w1.dim(1)};
   if (w1.dim(0) != sh.c || w2.dim(0) != sh.se || w2.dim(1) != sh.c) {
     fail(ctx, "squeeze-excite weights do not match the channel count " + std::to_string(sh.c));
     return false;
   }
   return true;
+}
+
+bool se_shapes(TF_OpKernelContext* ctx, const Input& x, const Input& w1, const Input& w2, SeShapes& sh) {
+  if (x.rank() != 4) {
+    fail(ctx, "squeeze-excite expects x [N, H, W, C], w1 [C, S], w2 [S, C]");
+    return false;
+  }
+  return se_weight_shapes(ctx, x.dim(0), x.dim(1) * x.dim(2), x.dim(3), w1, w2, sh);
 }
 
 // The mask of h-sigmoid's ReLU6 gradient as tfjs defines it (0 < u + 3 ≤ 6).
@@ -1292,10 +1301,8 @@ void depthwise_bias_act_se_infer(void* kernel, TF_OpKernelContext* ctx) {
   if (!convs_supported()) return fail(ctx, "ScaleNetDepthwiseBiasActSeInfer needs AVX-512");
   DwShape s;
   if (!dw_shape(ctx, x, f, static_cast<Attrs*>(kernel)->stride, s)) return;
-  const SeShapes sh{s.n, s.oh * s.ow, s.c, w1.rank() == 2 ? w1.dim(1) : -1};
-  if (w1.rank() != 2 || w2.rank() != 2 || w1.dim(0) != s.c || w2.dim(0) != sh.se || w2.dim(1) != s.c) {
-    return fail(ctx, "squeeze-excite weights do not match the channel count " + std::to_string(s.c));
-  }
+  SeShapes sh;
+  if (!se_weight_shapes(ctx, s.n, s.oh * s.ow, s.c, w1, w2, sh)) return;
   if (!check_vec(ctx, bias, s.c, "bias")) return;
   if (b1.size() != sh.se || b2.size() != sh.c) return fail(ctx, "squeeze-excite biases do not match the weights");
   Output y;

@@ -5,13 +5,12 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { scaleNetwork } from '../../../core/scaling';
 import { BatchStream, batchToTensor } from '../../../data';
 import { EQUIVALENCE_TOLERANCE, compareFusedToComposite } from '../../../infra/native-tf/equivalence';
-import { ensureNativeOps, vectorFlags } from '../../../infra/native-tf/ops';
+import { ensureNativeOps, readCpuinfo, vectorFlags } from '../../../infra/native-tf/ops';
 import { initBackend } from '../../../nn/backend';
 import { foldedConvBn, predictFolded, recalibrateBn } from '../../../nn/evaluate';
 import { squeezeExcite } from '../../../nn/forward';
@@ -28,13 +27,8 @@ function loadFusedOpsReason(): string | null {
   return why === null ? null : `fused kernels not built: ${why}`;
 }
 
-function cpuFlags(): string {
-  try {
-    return readFileSync('/proc/cpuinfo', 'utf8');
-  } catch {
-    return '';
-  }
-}
+/** Whether this CPU runs the conv kernels (AVX-512 only). */
+const avx512 = /^flags\s*:.*\bavx512f\b/m.test(readCpuinfo());
 
 function withoutIsa(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const { SCALENET_NATIVE_ISA: _isa, ...rest } = env;
@@ -94,7 +88,7 @@ describe('fused native kernels', { skip }, () => {
   });
 
   test('the conv kernels give the bits of TensorFlow\'s convs and the fused kernels after them (1×1 with each epilogue, depthwise 3/5/7 at strides 1 and 2)', () => {
-    if (!/^flags\s*:.*\bavx512f\b/m.test(cpuFlags())) {
+    if (!avx512) {
       assert.equal(nativeConvActive(), false, 'without AVX-512 the engine must keep TensorFlow\'s convs');
       return;
     }
@@ -134,7 +128,7 @@ describe('fused native kernels', { skip }, () => {
     assert.equal(compared, 34);
   });
 
-  test('the conv kernels\' gradients are TensorFlow\'s conv gradients bit for bit (training steps are the same numbers with them)', { skip: !/^flags\s*:.*\bavx512f\b/m.test(cpuFlags()) ? 'no AVX-512: the conv kernels do not run here' : false }, () => {
+  test('the conv kernels\' gradients are TensorFlow\'s conv gradients bit for bit (training steps are the same numbers with them)', { skip: avx512 ? false : 'no AVX-512: the conv kernels do not run here' }, () => {
     const bits = (t: tf.Tensor): Buffer => Buffer.from((t.dataSync() as Float32Array).buffer);
     tf.tidy(() => {
       const x = tf.randomNormal([8, 14, 14, 24], 0, 1, 'float32', 1);
